@@ -1,0 +1,1 @@
+"""People and organisation: the contact center, its sites, clients, teams, users and roles."""

@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from satupintu.config.api import api
+from satupintu.web.views import healthz
+
+urlpatterns = [
+    path("", include("satupintu.web.urls")),
+    path("accounts/", include("satupintu.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "satupintu.web.errors.bad_request"
+handler403 = "satupintu.web.errors.permission_denied"
+handler404 = "satupintu.web.errors.page_not_found"
+handler500 = "satupintu.web.errors.server_error"

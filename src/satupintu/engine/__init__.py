@@ -1,0 +1,1 @@
+"""The engine: pure-Python contact-center maths (no Django)."""

@@ -1,0 +1,34 @@
+"""Navigation by role: each role sees the menu for its work, nothing it cannot open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from satupintu.accounts.roles import Perm
+
+_MENU = [
+    ("web:home", _("Home"), None),
+    ("web:clients", _("Clients"), Perm.VIEW_CLIENTS),
+    ("web:teams", _("Teams"), Perm.VIEW_TEAMS),
+    ("web:audit", _("Audit trail"), Perm.VIEW_AUDIT),
+    ("accounts:all_sessions", _("Sessions"), Perm.MANAGE_SESSIONS),
+    ("accounts:tokens", _("API tokens"), Perm.USE_API),
+    ("accounts:security", _("Security"), None),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    perms = user.permissions
+    items = [
+        {"url": reverse(name), "label": label, "active": request.path == reverse(name)}
+        for name, label, perm in _MENU
+        if perm is None or perm in perms
+    ]
+    return {"nav": items, "role_label": user.get_role_display()}
