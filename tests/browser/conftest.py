@@ -16,11 +16,6 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
-# Playwright's sync API keeps an event loop on the test's thread; the ORM calls the test makes
-# between page actions are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def chromium_path() -> str | None:
     return os.environ.get("SATUPINTU_CHROMIUM") or shutil.which("chromium") or shutil.which(
         "chromium-browser")
@@ -32,14 +27,19 @@ def browser() -> Iterator[Any]:
     if path is None:
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail("Chromium is required for the browser tests in CI")
-        pytest.skip("Chromium not installed (Debian: apt-get install chromium): browser tests skipped")
+        pytest.skip("Chromium not installed (Debian: apt-get install chromium): "
+                    "browser tests skipped")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop on the test's thread; the ORM calls a test
+    # makes between page actions are still synchronous and safe. Only while the browser runs.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=path, headless=True,
                                               args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def test_demo_has_the_promised_shape(demo):
     assert {username for _role, username, _note in demo_logins()} == set(EXPECTED)
 
 
-def test_demo_is_deterministic(db):
+@pytest.mark.django_db(transaction=True)
+def test_demo_is_deterministic():
     build()
     first = list(User.objects.order_by("username").values_list("username", "full_name"))
     from satupintu.accounts.models import AgentSkill

@@ -37,7 +37,8 @@ def test_bad_boolean_is_a_clear_error(monkeypatch):
 
 
 def _run_check(tmp_path, **extra: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
+    dropped = {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update({"SATUPINTU_DATA_DIR": str(tmp_path), "SATUPINTU_TESTING": "0", **extra})
     return subprocess.run([sys.executable, "-m", "satupintu.cli", "check", "--deploy"],
                           capture_output=True, text=True, env=environment, timeout=120)
