@@ -18,7 +18,7 @@ CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("SATUPINTU_TEST_POSTGRES_URL",
                         "postgres://postgres@127.0.0.1:5432/satupintu")
 # Engine tests and static checks do not touch the database: the PostgreSQL pass skips them.
-DB_INDEPENDENT = ["src/satupintu/engine", "tests/quality"]
+DB_INDEPENDENT = ["src/satupintu/engine", "tests/quality", "tests/e2e"]
 
 
 def say(message: str) -> None:

@@ -22,7 +22,15 @@ def register(subparsers: Any) -> None:
                       help=_("Delete the demo database first and build it again"))
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--no-worker", action="store_true",
+                      help=_("Do not run background jobs in this process"))
     demo.set_defaults(func=run_demo)
+
+    serve.add_argument("--no-worker", action="store_true",
+                       help=_("Do not run background jobs in this process"))
+    worker = subparsers.add_parser("worker", help=_("Run the background jobs (task queue)"))
+    worker.add_argument("--workers", type=int, default=2)
+    worker.set_defaults(func=run_worker)
 
     migrate = subparsers.add_parser("migrate", help=_("Bring the database schema up to date"))
     migrate.set_defaults(func=run_migrate)
@@ -69,10 +77,34 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embedded_worker() -> object:
+    """The embedded default: background jobs in threads of the web process (DESIGN.md)."""
+    from huey.contrib.djhuey import HUEY
+
+    consumer = HUEY.create_consumer(workers=1, worker_type="thread", periodic=True)
+    consumer.start()
+    return consumer
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from huey.contrib.djhuey import HUEY
+
+    _prepare()
+    if args.workers < 1:
+        print(_("--workers must be at least 1."), file=sys.stderr)
+        return 2
+    print(_("SatuPintu worker: %(n)d thread(s), periodic jobs on") % {"n": args.workers},
+          flush=True)
+    HUEY.create_consumer(workers=args.workers, worker_type="thread", periodic=True).run()
+    return 0
+
+
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     _prepare()
+    if not getattr(args, "no_worker", False):
+        _embedded_worker()
     print(_("SatuPintu is running at http://%(host)s:%(port)d/ (Ctrl+C stops it)")
           % {"host": args.host, "port": args.port}, flush=True)
     uvicorn.run("satupintu.config.asgi:application", host=args.host, port=args.port,

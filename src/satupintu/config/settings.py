@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "django_htmx",
+    "huey.contrib.djhuey",
     "satupintu.accounts",
     "satupintu.audit",
     "satupintu.web",

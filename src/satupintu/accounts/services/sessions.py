@@ -7,7 +7,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -84,6 +84,29 @@ def end(row: UserSession, *, by: User, request: HttpRequest | None = None) -> No
     mark_ended(row.session_key, reason)
     audit.record("auth.session_ended", actor=by, obj=row.user, request=request,
                  data={"session": row.pk, "reason": str(reason)})
+
+
+def sweep_expired() -> int:
+    """End the sessions whose idle or absolute time is up, though no request came to notice.
+
+    Without the sweep an agent who closed the browser would look logged in until the
+    next request, which never comes.
+    """
+    now = timezone.now()
+    ended = 0
+    stale = UserSession.objects.filter(ended_at__isnull=True).filter(
+        models.Q(last_seen_at__lt=now - settings.SESSION_IDLE_TIMEOUT)
+        | models.Q(created_at__lt=now - settings.SESSION_ABSOLUTE_TIMEOUT))
+    for row in stale.iterator():
+        reason = expiry_reason(row) or UserSession.EndReason.IDLE
+        with transaction.atomic():
+            _store(row.session_key).delete()
+            mark_ended(row.session_key, reason)
+        ended += 1
+    if ended:
+        audit.record("auth.sessions_swept", actor_label="satupintu worker",
+                     data={"ended": ended})
+    return ended
 
 
 def active_for(user: User) -> list[UserSession]:

@@ -193,3 +193,21 @@ def test_language_switch_is_stored_on_the_user(client, org, login):
     assert bad.status_code == 302
     org.alice.refresh_from_db()
     assert org.alice.language == "id"
+
+
+def test_sweeper_ends_sessions_nobody_came_back_to(client, org, settings):
+    from django.test import Client
+
+    from satupintu.accounts.services import sessions
+    from satupintu.accounts.tasks import sweep_sessions
+
+    _post_login(client, "alice", org.password)
+    _post_login(Client(), "bob", org.password)
+    UserSession.objects.filter(user=org.alice).update(
+        last_seen_at=timezone.now() - settings.SESSION_IDLE_TIMEOUT - timedelta(seconds=5))
+    assert sweep_sessions.call_local() == 1
+    assert UserSession.objects.get(user=org.alice).end_reason == "idle"
+    assert UserSession.objects.get(user=org.bob).ended_at is None
+    assert client.get("/").status_code == 302  # the browser's session is gone too
+    assert sessions.sweep_expired() == 0
+    assert AuditEntry.objects.filter(action="auth.sessions_swept").count() == 1
