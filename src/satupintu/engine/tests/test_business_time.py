@@ -14,8 +14,9 @@ WIB = "Asia/Jakarta"
 WITA = "Asia/Makassar"
 
 
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-        second: int = 0) -> datetime:
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
@@ -59,8 +60,10 @@ def test_same_local_hours_differ_by_an_hour_between_wib_and_wita() -> None:
 def test_pending_customer_pause_stops_the_clock() -> None:
     cal = office()
     start = datetime.fromisoformat("2026-11-23T08:00:00+07:00")
-    pause = (datetime.fromisoformat("2026-11-23T09:00:00+07:00"),
-             datetime.fromisoformat("2026-11-23T11:30:00+07:00"))
+    pause = (
+        datetime.fromisoformat("2026-11-23T09:00:00+07:00"),
+        datetime.fromisoformat("2026-11-23T11:30:00+07:00"),
+    )
     deadline = cal.add_business_seconds(start, 2 * 3600, pauses=[pause])
     assert deadline == datetime.fromisoformat("2026-11-23T12:30:00+07:00")
     assert cal.business_seconds_between(start, deadline, pauses=[pause]) == 2 * 3600
@@ -69,14 +72,16 @@ def test_pending_customer_pause_stops_the_clock() -> None:
 def test_special_hours_and_split_shifts() -> None:
     cal = BusinessCalendar(
         tz=WIB,
-        weekly=tuple(((time(8), time(12)), (time(13), time(17))) if i < 6 else ()
-                     for i in range(7)),
+        weekly=tuple(
+            ((time(8), time(12)), (time(13), time(17))) if i < 6 else () for i in range(7)
+        ),
         special={date(2026, 11, 24): ((time(8), time(10)),)},
     )
     start = datetime.fromisoformat("2026-11-23T11:00:00+07:00")
     # 1 h before lunch, 4 h after on Monday, then 2 h on the short Tuesday, then Wednesday.
     assert cal.add_business_seconds(start, 8 * 3600) == datetime.fromisoformat(
-        "2026-11-25T09:00:00+07:00")
+        "2026-11-25T09:00:00+07:00"
+    )
     assert not cal.is_open(datetime.fromisoformat("2026-11-23T12:30:00+07:00"))
     assert cal.is_open(datetime.fromisoformat("2026-11-23T13:00:00+07:00"))
 
@@ -84,7 +89,8 @@ def test_special_hours_and_split_shifts() -> None:
 def test_a_start_outside_hours_waits_for_opening() -> None:
     start = datetime.fromisoformat("2026-11-22T23:59:59+07:00")  # Sunday night
     assert office().add_business_seconds(start, 1) == datetime.fromisoformat(
-        "2026-11-23T08:00:01+07:00")
+        "2026-11-23T08:00:01+07:00"
+    )
 
 
 def test_always_open_is_wall_clock_time() -> None:
@@ -99,8 +105,7 @@ def test_bad_calendars_are_refused_with_the_reason() -> None:
     with pytest.raises(CalendarError, match="Monday"):
         BusinessCalendar(tz=WIB, weekly=(((time(17), time(8)),),) + ((),) * 6)
     with pytest.raises(CalendarError, match="overlap"):
-        BusinessCalendar(tz=WIB, weekly=(((time(8), time(12)), (time(11), time(13))),)
-                         + ((),) * 6)
+        BusinessCalendar(tz=WIB, weekly=(((time(8), time(12)), (time(11), time(13))),) + ((),) * 6)
     with pytest.raises(CalendarError, match="no open hours"):
         BusinessCalendar(tz=WIB, weekly=((),) * 7).add_business_seconds(utc(2026, 1, 1), 1)
     with pytest.raises(CalendarError, match="time zone"):
@@ -109,8 +114,9 @@ def test_bad_calendars_are_refused_with_the_reason() -> None:
         office().add_business_seconds(utc(2026, 1, 1), -1)
 
 
-moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31),
-                       timezones=st.just(UTC))
+moments = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
 
 
 @settings(max_examples=200, deadline=None)
