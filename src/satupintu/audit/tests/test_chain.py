@@ -89,3 +89,34 @@ def test_entries_carry_actor_client_and_ip(client, org):
     assert entry.actor == org.alice and entry.actor_label == "alice"
     assert entry.ip_address == "10.1.2.3"
     assert entry.created_at.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_chain():
+    """Writers in parallel threads (each its own connection) never fork the chain."""
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's in-memory test database is private to one connection; "
+                    "PostgreSQL runs this test")
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(20):
+                audit.record("test.concurrent", actor_label=f"writer-{n}", data={"i": i})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    checked, problems = audit.verify_chain()
+    assert checked == 100 and problems == []
