@@ -15,6 +15,7 @@ from importlib import import_module
 # Engine tools first; each module offers ``register(subparsers)``.
 COMMAND_MODULES = [
     "satupintu.commands.platform",
+    "satupintu.commands.simulate",
 ]
 
 

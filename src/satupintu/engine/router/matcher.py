@@ -1,0 +1,596 @@
+"""The router: one event-driven matcher over all queues, and a pure choose function.
+
+Two callers share the same rule semantics:
+
+* :class:`Matcher` keeps agents and waiting interactions in memory and reacts to events
+  (arrival, agent ready, completion, step time-outs, offer time-outs). The simulator and a
+  routing worker drive it.
+* :func:`choose_agent` / :func:`choose_interaction` are pure: given rows a database
+  transaction has locked, they say which one to take. No state, no I/O.
+
+Waiting interactions are served by (effective priority, place in line, arrival order).
+Interactions that share a queue, a step and the interaction attributes the step's target
+reads form one *group*; a freed agent tests only the head of each group, so the cost of
+an agent event grows with the number of groups, not with the number of waiting contacts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import BLOCKING_CHANNELS, Agent, AgentState, Interaction, RouterError
+from .rules import RuleSet, Step
+
+SortKey = tuple[int, float, int]
+
+
+@dataclass(eq=False)
+class Offer:
+    """An interaction offered to (reserved for) an agent."""
+
+    interaction: Interaction
+    agent: Agent
+    time: float
+    expires: float
+    step: Step
+    max_missed: int = 3
+    accepted: bool = False
+    token: int = 0
+
+
+@dataclass(eq=False)
+class _Wait:
+    ix: Interaction
+    rules: RuleSet
+    schedule: list[tuple[Step, float]]
+    seq: int
+    pos: int = 0
+    token: int = 0
+    group: tuple[Any, ...] | None = None
+    declined: set[str] = field(default_factory=set)
+
+    @property
+    def step(self) -> Step:
+        return self.schedule[self.pos][0]
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _group_key(w: _Wait) -> tuple[Any, ...]:
+    ix = w.ix
+    step = w.step
+    if step.target is None:
+        sig: Any = ()
+    elif "*" in step.target.interaction_fields:
+        sig = ("#", ix.id)
+    else:
+        sig = tuple(_freeze(getattr(ix, f)) for f in step.target.sorted_interaction_fields)
+    pref = ix.preferred_agent if step.preferred_agent else ""
+    return (w.rules.version, step.queue, step.index, ix.channel, ix.client, pref, sig)
+
+
+def effective_priority(ix: Interaction, step: Step, rules: RuleSet) -> int:
+    return ix.priority + step.priority_boost + (rules.vip_boost if ix.vip else 0)
+
+
+def _client_ok(agent: Agent, ix: Interaction) -> bool:
+    return not ix.client or ix.client in agent.clients
+
+
+def _proficiency(agent: Agent, ix: Interaction) -> int:
+    if not ix.skills:
+        return 0
+    return min(agent.skills.get(s, 0) for s in ix.skills)
+
+
+def _agent_key(strategy: str, agent: Agent, ix: Interaction, idx: int, rr: int, n: int) -> Any:
+    if strategy == "longest_idle":
+        return (agent.last_contact_end, idx)
+    if strategy == "fewest_contacts":
+        return (agent.contacts_today, agent.last_contact_end, idx)
+    if strategy == "highest_proficiency":
+        return (-_proficiency(agent, ix), agent.last_contact_end, idx)
+    if strategy == "least_occupied":
+        return (agent.occupancy(), agent.last_contact_end, idx)
+    if strategy == "round_robin":
+        return ((idx - rr - 1) % max(n, 1), idx)
+    raise RouterError(f"unknown strategy {strategy!r}")
+
+
+def active_step(ix: Interaction, rules: RuleSet, now: float) -> Step:
+    """The step in force for ``ix`` after waiting since ``ix.enqueue_time``."""
+    schedule = rules.plan(ix.queue).schedule(ix)
+    wait = now - ix.enqueue_time
+    current = schedule[0][0]
+    for step, start in schedule:
+        if wait >= start:
+            current = step
+    return current
+
+
+def choose_agent(
+    interaction: Interaction,
+    candidates: Sequence[Agent],
+    rules: RuleSet,
+    now: float,
+    *,
+    declined: Iterable[str] = (),
+) -> Agent | None:
+    """Pure: the agent among ``candidates`` (rows the caller has locked) to offer to.
+
+    Candidates must be present (ready); capacity, client and the active step's target are
+    checked here. Round robin needs memory and falls back to longest idle here.
+    """
+    step = active_step(interaction, rules, now)
+    skip = set(declined)
+    best: Agent | None = None
+    best_key: Any = None
+    for idx, agent in enumerate(candidates):
+        if agent.id in skip or not agent.can_take(interaction.channel):
+            continue
+        if not _client_ok(agent, interaction) or not step.eligible(agent, interaction):
+            continue
+        strategy = "longest_idle" if step.strategy == "round_robin" else step.strategy
+        key = _agent_key(strategy, agent, interaction, idx, 0, len(candidates))
+        if best_key is None or key < best_key:
+            best, best_key = agent, key
+    return best
+
+
+def choose_interaction(
+    agent: Agent,
+    waiting: Sequence[Interaction],
+    rules_by_version: dict[str, RuleSet] | RuleSet,
+    now: float,
+) -> Interaction | None:
+    """Pure: which of the ``waiting`` interactions (locked rows) ``agent`` should take."""
+    best: Interaction | None = None
+    best_key: Any = None
+    for order, ix in enumerate(waiting):
+        rules = _rules_for(ix, rules_by_version)
+        if not agent.can_take(ix.channel) or not _client_ok(agent, ix):
+            continue
+        step = active_step(ix, rules, now)
+        if not step.eligible(agent, ix):
+            continue
+        key = (-effective_priority(ix, step, rules), ix.place_time, order)
+        if best_key is None or key < best_key:
+            best, best_key = ix, key
+    return best
+
+
+def _rules_for(ix: Interaction, rules: dict[str, RuleSet] | RuleSet) -> RuleSet:
+    if isinstance(rules, RuleSet):
+        return rules
+    if ix.rule_version is None or ix.rule_version not in rules:
+        raise RouterError(f"interaction {ix.id}: unknown rule version {ix.rule_version!r}")
+    return rules[ix.rule_version]
+
+
+class Matcher:
+    """Event-driven matcher seeing every queue every agent serves.
+
+    Every method that can create offers returns them. With ``auto_accept=True`` (the
+    simulator) offers are accepted at once and come back already accepted.
+    """
+
+    def __init__(self, rules: RuleSet, *, auto_accept: bool = False) -> None:
+        self.rules_by_version: dict[str, RuleSet] = {}
+        self.rules = rules
+        self.load_rules(rules)
+        self.auto_accept = auto_accept
+        self.agents: dict[str, Agent] = {}
+        self._idx: dict[str, int] = {}
+        self._slots: dict[str, tuple[tuple[str, int, bool, dict[str, Agent]], ...]] = {}
+        self._avail: dict[str, dict[str, Agent]] = {"call": {}, "chat": {}, "email": {}}
+        self._waiting: dict[str, _Wait] = {}
+        self._groups: dict[tuple[Any, ...], list[tuple[SortKey, int, _Wait]]] = {}
+        self._timers: list[tuple[float, int, int, str, int]] = []  # (t, seq, kind, id, token)
+        self._offers: dict[str, Offer] = {}
+        self._active: dict[str, tuple[Agent, str]] = {}  # interaction id -> (agent, channel)
+        self._rr: dict[str, int] = {}
+        self._elig: dict[tuple[Any, ...], dict[str, bool]] = {}
+        self._seq = 0
+        self.decisions = 0
+
+    # -- configuration ------------------------------------------------------------------
+    def load_rules(self, rules: RuleSet) -> None:
+        """Make ``rules`` current; interactions already queued keep their version."""
+        self.rules_by_version[rules.version] = rules
+        self.rules = rules
+
+    def add_agent(self, agent: Agent) -> None:
+        if agent.id in self.agents:
+            raise RouterError(f"agent {agent.id} added twice")
+        self.agents[agent.id] = agent
+        self._idx[agent.id] = len(self._idx)
+        self._slots[agent.id] = tuple(
+            (ch, cap, ch in BLOCKING_CHANNELS, self._avail[ch])
+            for ch, cap in agent.capacity.items() if cap > 0
+        )
+        self._reindex(agent)
+
+    # -- queries ------------------------------------------------------------------------
+    @property
+    def waiting_count(self) -> int:
+        return len(self._waiting)
+
+    def is_waiting(self, interaction_id: str) -> bool:
+        return interaction_id in self._waiting
+
+    def waiting(self) -> list[Interaction]:
+        return [w.ix for w in self._waiting.values()]
+
+    def offers(self) -> list[Offer]:
+        return list(self._offers.values())
+
+    def next_deadline(self) -> float | None:
+        timers = self._timers
+        while timers and not self._timer_live(timers[0]):
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
+    # -- agent presence -------------------------------------------------------------------
+    def agent(self, agent_id: str) -> Agent:
+        try:
+            return self.agents[agent_id]
+        except KeyError:
+            raise RouterError(f"unknown agent {agent_id!r}") from None
+
+    def set_ready(self, agent_id: str, now: float) -> list[Offer]:
+        agent = self.agent(agent_id)
+        agent.state = AgentState.READY
+        agent.reason = ""
+        agent.missed_offers = 0
+        self._refresh(agent)
+        return self._serve_agent(agent, now)
+
+    def set_not_ready(self, agent_id: str, now: float, reason: str = "") -> None:
+        agent = self.agent(agent_id)
+        agent.state = AgentState.NOT_READY
+        agent.reason = reason
+        self._refresh(agent)
+
+    def logout(self, agent_id: str, now: float) -> None:
+        agent = self.agent(agent_id)
+        agent.state = AgentState.LOGGED_OUT
+        agent.reason = ""
+        self._refresh(agent)
+
+    def new_day(self) -> None:
+        for agent in self.agents.values():
+            agent.contacts_today = 0
+
+    # -- interactions ---------------------------------------------------------------------
+    def enqueue(self, ix: Interaction, now: float) -> list[Offer]:
+        if ix.id in self._waiting or ix.id in self._offers or ix.id in self._active:
+            raise RouterError(f"interaction {ix.id} enqueued twice")
+        if ix.rule_version is None:
+            ix.rule_version = self.rules.version
+        rules = self.rules_by_version.get(ix.rule_version)
+        if rules is None:
+            raise RouterError(f"interaction {ix.id}: unknown rule version {ix.rule_version!r}")
+        schedule = rules.plan(ix.queue).schedule(ix)
+        self._seq += 1
+        w = _Wait(ix, rules, schedule, self._seq)
+        wait = now - ix.enqueue_time
+        while w.pos + 1 < len(schedule) and wait >= schedule[w.pos + 1][1]:
+            w.pos += 1
+        self._waiting[ix.id] = w
+        return self._place(w, now)
+
+    def cancel(self, interaction_id: str, now: float) -> bool:
+        """The customer left (abandon). True when it was still waiting or offered."""
+        w = self._waiting.pop(interaction_id, None)
+        if w is not None:
+            w.token += 1
+            return True
+        offer = self._offers.pop(interaction_id, None)
+        if offer is not None:
+            offer.agent.offered -= 1
+            self._release(offer.agent, offer.interaction.channel)
+            return True
+        return False
+
+    def accept(self, interaction_id: str, now: float) -> None:
+        offer = self._offers.pop(interaction_id, None)
+        if offer is None:
+            raise RouterError(f"no open offer for interaction {interaction_id}")
+        self._accepted(offer)
+
+    def decline(self, interaction_id: str, now: float, *, missed: bool = True) -> list[Offer]:
+        """The agent declined or let the offer time out; the interaction keeps its place."""
+        offer = self._offers.pop(interaction_id, None)
+        if offer is None:
+            raise RouterError(f"no open offer for interaction {interaction_id}")
+        agent = offer.agent
+        agent.offered -= 1
+        agent.load[offer.interaction.channel] -= 1
+        if missed:
+            agent.missed_offers += 1
+            if agent.missed_offers >= offer.max_missed:
+                agent.state = AgentState.NOT_READY
+                agent.reason = "missed offers"
+        self._refresh(agent)
+        w = self._requeue(offer.interaction, now)
+        w.declined.add(agent.id)
+        out = self._place(w, now)
+        out.extend(self._serve_agent(agent, now))
+        return out
+
+    def complete(self, interaction_id: str, now: float, *, wrap_up: bool = False) -> list[Offer]:
+        """Handling ended; with ``wrap_up`` the slot stays used until :meth:`end_wrap_up`."""
+        agent, channel = self._active_of(interaction_id)
+        agent.contacts_today += 1
+        if wrap_up:
+            agent.acw_pending += 1
+            self._refresh(agent)
+            return []
+        del self._active[interaction_id]
+        agent.last_contact_end = now
+        return self._release(agent, channel, now)
+
+    def end_wrap_up(self, interaction_id: str, now: float) -> list[Offer]:
+        agent, channel = self._active_of(interaction_id)
+        del self._active[interaction_id]
+        agent.acw_pending -= 1
+        agent.last_contact_end = now
+        return self._release(agent, channel, now)
+
+    def advance(self, now: float) -> list[Offer]:
+        """Apply every step time-out and offer time-out due at or before ``now``."""
+        out: list[Offer] = []
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            t, _, kind, key, token = heapq.heappop(timers)
+            if kind == 0:
+                w = self._waiting.get(key)
+                if w is None or w.token != token:
+                    continue
+                w.pos += 1
+                out.extend(self._place(w, t))
+            else:
+                offer = self._offers.get(key)
+                if offer is None or offer.token != token:
+                    continue
+                out.extend(self.decline(key, t))
+        return out
+
+    # -- internals ----------------------------------------------------------------------
+    def _timer_live(self, timer: tuple[float, int, int, str, int]) -> bool:
+        _, _, kind, key, token = timer
+        if kind == 0:
+            w = self._waiting.get(key)
+            return w is not None and w.token == token
+        offer = self._offers.get(key)
+        return offer is not None and offer.token == token
+
+    def _active_of(self, interaction_id: str) -> tuple[Agent, str]:
+        try:
+            return self._active[interaction_id]
+        except KeyError:
+            raise RouterError(f"interaction {interaction_id} is not being handled") from None
+
+    def _refresh(self, agent: Agent) -> None:
+        self._reindex(agent)
+
+    def _reindex(self, agent: Agent) -> None:
+        aid = agent.id
+        slots = self._slots[aid]
+        if agent.state is not AgentState.READY:
+            for _, _, _, pool in slots:
+                pool.pop(aid, None)
+            return
+        load = agent.load
+        if len(load) == 1 and len(slots) == 1:  # single-channel agent: the common case
+            _, cap, _, pool = slots[0]
+            if next(iter(load.values())) < cap:
+                pool[aid] = agent
+            else:
+                pool.pop(aid, None)
+            return
+        total = 0
+        blocking = 0
+        for ch, n in load.items():
+            total += n
+            if ch in BLOCKING_CHANNELS:
+                blocking += n
+        for ch, cap, is_blocking, pool in slots:
+            n = load.get(ch, 0)
+            if cap > n and ((total == n) if is_blocking else (blocking == 0)):
+                pool[aid] = agent
+            else:
+                pool.pop(aid, None)
+
+    def _release(self, agent: Agent, channel: str, now: float | None = None) -> list[Offer]:
+        agent.load[channel] -= 1
+        self._reindex(agent)
+        if now is None or agent.state is not AgentState.READY:
+            return []
+        return self._serve_agent(agent, now)
+
+    def _requeue(self, ix: Interaction, now: float) -> _Wait:
+        assert ix.rule_version is not None
+        rules = self.rules_by_version[ix.rule_version]
+        schedule = rules.plan(ix.queue).schedule(ix)
+        self._seq += 1
+        w = _Wait(ix, rules, schedule, self._seq)
+        wait = now - ix.enqueue_time
+        while w.pos + 1 < len(schedule) and wait >= schedule[w.pos + 1][1]:
+            w.pos += 1
+        self._waiting[ix.id] = w
+        return w
+
+    def _place(self, w: _Wait, now: float) -> list[Offer]:
+        """Offer ``w`` to the best available agent, or file it in its group and wait."""
+        w.token += 1
+        step = w.step
+        ix = w.ix
+        # step time-out
+        if w.pos + 1 < len(w.schedule):
+            due = ix.enqueue_time + w.schedule[w.pos + 1][1]
+            self._seq += 1
+            heapq.heappush(self._timers, (due, self._seq, 0, ix.id, w.token))
+        key = _group_key(w)
+        agent = self._best_agent(w, step, key)
+        if agent is not None:
+            return [self._offer(w, agent, now)]
+        w.group = key
+        sort_key: SortKey = (-effective_priority(ix, step, w.rules), ix.place_time, w.seq)
+        heapq.heappush(self._groups.setdefault(key, []), (sort_key, w.token, w))
+        return []
+
+    def _eligibility_cache(self, key: tuple[Any, ...], step: Step) -> dict[str, bool] | None:
+        """Per-group memo of target results: a group fixes every input the target reads."""
+        if step.target is None or "*" in step.target.interaction_fields:
+            return None
+        cache = self._elig.get(key)
+        if cache is None:
+            cache = self._elig[key] = {}
+        return cache
+
+    def _best_agent(self, w: _Wait, step: Step, gkey: tuple[Any, ...]) -> Agent | None:
+        ix = w.ix
+        pool = self._avail[ix.channel]
+        if not pool:
+            return None
+        if step.preferred_agent:
+            cand = pool.get(ix.preferred_agent)
+            if cand is None or cand.id in w.declined or not _client_ok(cand, ix):
+                return None
+            return cand if step.eligible(cand, ix) else None
+        best: Agent | None = None
+        best_key: Any = None
+        strategy = step.strategy
+        rr = self._rr.get(step.queue, -1)
+        n = len(self._idx)
+        client = ix.client
+        target = step.target
+        ixv: dict[str, Any] | None = None
+        declined = w.declined
+        cache = self._eligibility_cache(gkey, step)
+        for agent in pool.values():
+            if client and client not in agent.clients:
+                continue
+            if declined and agent.id in declined:
+                continue
+            if target is not None:
+                ok = cache.get(agent.id) if cache is not None else None
+                if ok is None:
+                    if ixv is None:
+                        ixv = ix.view()
+                    ok = target(agent.view(), ixv)
+                    if cache is not None:
+                        cache[agent.id] = ok
+                if not ok:
+                    continue
+            if strategy == "longest_idle":
+                key: Any = (agent.last_contact_end, self._idx[agent.id])
+            else:
+                key = _agent_key(strategy, agent, ix, self._idx[agent.id], rr, n)
+            if best_key is None or key < best_key:
+                best, best_key = agent, key
+        return best
+
+    def _offer(self, w: _Wait, agent: Agent, now: float) -> Offer:
+        ix = w.ix
+        del self._waiting[ix.id]
+        w.token += 1
+        self.decisions += 1
+        step = w.step
+        if step.strategy == "round_robin":
+            self._rr[step.queue] = self._idx[agent.id]
+        agent.load[ix.channel] = agent.load.get(ix.channel, 0) + 1
+        offer = Offer(
+            ix, agent, now, now + w.rules.accept_timeout, step, w.rules.max_missed_offers
+        )
+        if self.auto_accept:
+            self._accepted(offer)
+        else:
+            agent.offered += 1
+            self._offers[ix.id] = offer
+            self._seq += 1
+            offer.token = self._seq
+            heapq.heappush(self._timers, (offer.expires, self._seq, 1, ix.id, offer.token))
+        self._reindex(agent)
+        return offer
+
+    def _accepted(self, offer: Offer) -> None:
+        if not self.auto_accept:
+            offer.agent.offered -= 1
+        offer.accepted = True
+        offer.agent.missed_offers = 0
+        self._active[offer.interaction.id] = (offer.agent, offer.interaction.channel)
+
+    def _serve_agent(self, agent: Agent, now: float) -> list[Offer]:
+        """An agent has room: give it the best waiting interaction it may take, repeatedly."""
+        out: list[Offer] = []
+        while agent.state is AgentState.READY and self._groups:
+            w = self._best_waiting(agent)
+            if w is None:
+                break
+            out.append(self._offer(w, agent, now))
+        return out
+
+    def _best_waiting(self, agent: Agent) -> _Wait | None:
+        best: _Wait | None = None
+        best_key: SortKey | None = None
+        empty: list[tuple[Any, ...]] = []
+        avail = self._avail
+        aid = agent.id
+        view = agent.view()
+        clients = agent.clients
+        for key, heap in self._groups.items():
+            # drop stale heads (abandoned, offered, moved to another step)
+            while heap and heap[0][2].token != heap[0][1]:
+                heapq.heappop(heap)
+            if not heap:
+                empty.append(key)
+                continue
+            sort_key, _, w = heap[0]
+            if best_key is not None and sort_key >= best_key:
+                continue
+            _, _, _, channel, client, pref, _ = key
+            if aid not in avail[channel] or (client and client not in clients):
+                continue
+            if pref and pref != agent.id:
+                continue
+            step = w.step
+            if step.target is not None:
+                cache = self._eligibility_cache(key, step)
+                ok = cache.get(aid) if cache is not None else None
+                if ok is None:
+                    ok = step.target(view, w.ix.view())
+                    if cache is not None:
+                        cache[aid] = ok
+                if not ok:
+                    continue
+            if w.declined and agent.id in w.declined:
+                cand = self._first_not_declined(heap, agent)
+                if cand is None:
+                    continue
+                sort_key, w = cand
+                if best_key is not None and sort_key >= best_key:
+                    continue
+            best, best_key = w, sort_key
+        for key in empty:
+            del self._groups[key]
+        return best
+
+    @staticmethod
+    def _first_not_declined(
+        heap: list[tuple[SortKey, int, _Wait]], agent: Agent
+    ) -> tuple[SortKey, _Wait] | None:
+        for sort_key, token, w in sorted(heap, key=lambda e: e[0]):
+            if w.token == token and agent.id not in w.declined:
+                return sort_key, w
+        return None
