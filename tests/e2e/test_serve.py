@@ -3,7 +3,6 @@ with its own SQLite database, answering HTTP and WebSockets on a free port."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import socket
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import websockets
+from websockets.sync.client import connect
 
 
 def _free_port() -> int:
@@ -70,12 +70,9 @@ def test_demo_serve_prints_logins_and_answers_http_and_websockets(server):
                                 timeout=10) as r:
         assert r.status == 200
 
-    async def anonymous_socket() -> None:
-        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/",
-                                      origin=f"http://127.0.0.1:{port}") as ws:
-            await ws.recv()
-
     # The WebSocket route is live, and refuses a visitor who has not logged in.
-    with pytest.raises(websockets.InvalidStatus) as refused:
-        asyncio.run(anonymous_socket())
+    with pytest.raises(websockets.InvalidStatus) as refused, connect(
+            f"ws://127.0.0.1:{port}/ws/notifications/", origin=f"http://127.0.0.1:{port}",
+            open_timeout=10) as ws:
+        ws.recv()
     assert refused.value.response.status_code == 403
