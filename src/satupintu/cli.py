@@ -15,6 +15,9 @@ from importlib import import_module
 # Engine tools first; each module offers ``register(subparsers)``.
 COMMAND_MODULES = [
     "satupintu.commands.platform",
+    "satupintu.commands.erlang",
+    "satupintu.commands.staffing",
+    "satupintu.commands.schedule",
     "satupintu.commands.simulate",
 ]
 
