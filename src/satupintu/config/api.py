@@ -122,9 +122,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from satupintu.accounts.api import router as accounts_router
     from satupintu.audit.api import router as audit_router
+    from satupintu.cases.api import router as cases_router
+    from satupintu.customers.api import router as customers_router
 
     api.add_router("/", accounts_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/customers", customers_router)
+    api.add_router("/cases", cases_router)
 
 
 _register_routers()

@@ -6,6 +6,9 @@ and the SQLite task queue. ``SATUPINTU_ENV=production`` switches on the deployme
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import sys
 from datetime import timedelta
@@ -44,6 +47,28 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY") or SECRET_KEY
 
+
+def _derived_key(label: str) -> str:
+    """A development fallback key derived from SECRET_KEY; set the real one in production."""
+    digest = hmac.new(SECRET_KEY.encode(), label.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _production_secret(name: str) -> None:
+    # A key derived from SECRET_KEY would make rotating SECRET_KEY destroy every encrypted
+    # field and blind index: production must hold these keys on their own.
+    if PRODUCTION and not env(name):
+        raise ImproperlyConfiguredEnv(f"{name} (or {name}_FILE) is required in production")
+
+
+_production_secret("FIELD_ENCRYPTION_KEYS")
+_production_secret("BLIND_INDEX_KEY")
+# Personal data at rest: Fernet keys, newest first (it encrypts); every key decrypts.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", []) or [
+    _derived_key("satupintu.field-encryption")]
+# Key of the blind index (HMAC-SHA256) that finds an encrypted identity by its value.
+BLIND_INDEX_KEY = env("BLIND_INDEX_KEY") or _derived_key("satupintu.blind-index")
+
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"]
 )
@@ -63,6 +88,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "satupintu.accounts",
     "satupintu.audit",
+    "satupintu.customers",
+    "satupintu.cases",
     "satupintu.web",
 ]
 

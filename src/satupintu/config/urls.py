@@ -6,6 +6,8 @@ from satupintu.web.views import healthz
 urlpatterns = [
     path("", include("satupintu.web.urls")),
     path("accounts/", include("satupintu.accounts.urls")),
+    path("customers/", include("satupintu.customers.urls")),
+    path("cases/", include("satupintu.cases.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

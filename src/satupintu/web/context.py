@@ -12,6 +12,9 @@ from satupintu.accounts.roles import Perm
 
 _MENU = [
     ("web:home", _("Home"), None),
+    ("cases:mine", _("My cases"), Perm.VIEW_OWN_WORK),
+    ("cases:queue", _("Team queue"), Perm.VIEW_OWN_WORK),
+    ("customers:list", _("Customers"), Perm.VIEW_OWN_WORK),
     ("web:clients", _("Clients"), Perm.VIEW_CLIENTS),
     ("web:teams", _("Teams"), Perm.VIEW_TEAMS),
     ("web:audit", _("Audit trail"), Perm.VIEW_AUDIT),

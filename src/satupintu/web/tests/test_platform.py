@@ -47,9 +47,23 @@ def _run_check(tmp_path, **extra: str) -> subprocess.CompletedProcess[str]:
 def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path):
     result = _run_check(tmp_path, SATUPINTU_ENV="production", DEBUG="false",
                         SECRET_KEY="x7#K" + "q9Zr!mP2vL8wT4nB6yH1cF3dJ5gS0aE" * 2,
-                        ALLOWED_HOSTS="cc.example.co.id")
+                        ALLOWED_HOSTS="cc.example.co.id",
+                        FIELD_ENCRYPTION_KEYS="ZmVybmV0LWtleS1mb3ItdGhlLWRlcGxveS10ZXN0LTE=",
+                        BLIND_INDEX_KEY="blind-index-key-for-the-deploy-test")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"])
+def test_production_without_each_key_refuses_to_start(tmp_path, missing):
+    keys = {"SECRET_KEY": "s" * 60, "FIELD_ENCRYPTION_KEYS": "k", "BLIND_INDEX_KEY": "b"}
+    environment = {k: v for k, v in os.environ.items() if k not in keys}
+    environment.update({k: v for k, v in keys.items() if k != missing})
+    environment.update({"SATUPINTU_DATA_DIR": str(tmp_path), "SATUPINTU_ENV": "production",
+                        "ALLOWED_HOSTS": "cc.example.co.id"})
+    result = subprocess.run([sys.executable, "-m", "satupintu.cli", "check"],
+                            capture_output=True, text=True, env=environment, timeout=120)
+    assert result.returncode != 0 and missing in result.stderr
 
 
 def test_production_without_a_secret_refuses_to_start(tmp_path):

@@ -1,0 +1,164 @@
+"""Case endpoints: list, read with timeline, create, note, reply, change status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from satupintu.accounts.permissions import get_visible_or_404, has_perm, require_perm, scoped
+from satupintu.accounts.roles import Perm
+from satupintu.cases import services
+from satupintu.cases.models import Case, CaseEvent
+from satupintu.cases.models import Status as CaseStatus
+from satupintu.customers.models import Customer
+
+router = Router(tags=["cases"])
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaseIn(Strict):
+    customer_id: int
+    subject: str = Field(min_length=1, max_length=200)
+    body: str = Field(default="", max_length=services.MAX_BODY)
+    channel: str = "email"
+    priority: str = "normal"
+
+
+class BodyIn(Strict):
+    body: str = Field(min_length=1, max_length=services.MAX_BODY)
+    version: int | None = None
+
+
+class StatusIn(Strict):
+    status: str = Field(min_length=1, max_length=40)
+    version: int | None = None
+
+
+class CaseOut(Schema):
+    reference: str
+    client_id: int
+    customer_id: int
+    subject: str
+    status: str
+    client_status: str | None
+    priority: str
+    channel: str
+    reason_id: int | None
+    team_id: int | None
+    assignee: str | None
+    tags: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    channel: str
+    actor: str | None
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+def _out(case: Case) -> CaseOut:
+    return CaseOut(
+        reference=case.reference, client_id=case.client_id, customer_id=case.customer_id,
+        subject=case.subject, status=case.status,
+        client_status=case.client_status.code if case.client_status else None,
+        priority=case.priority, channel=case.channel, reason_id=case.reason_id,
+        team_id=case.team_id, assignee=case.assignee.get_username() if case.assignee else None,
+        tags=[t.name for t in case.tags.all()], version=case.version,
+        created_at=case.created_at, updated_at=case.updated_at,
+    )
+
+
+def _cases(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return scoped(Case.objects.select_related("assignee", "client_status")
+                  .prefetch_related("tags"), request)
+
+
+def _case_for_work(request: HttpRequest, reference: str) -> Case:
+    require_perm(request.user, Perm.VIEW_OWN_WORK)
+    return get_visible_or_404(_cases(request), reference=reference)
+
+
+@router.get("", response=list[CaseOut], summary="Cases you may see, newest first")
+def list_cases(request: HttpRequest, status: str = "", assignee: str = "",
+               customer_id: int | None = None, client_id: int | None = None,
+               limit: int = 50, offset: int = 0) -> list[CaseOut]:
+    require_perm(request.user, Perm.VIEW_CLIENTS)
+    rows = _cases(request)
+    if status in CaseStatus.values:
+        rows = rows.filter(status=status)
+    if assignee == "me":
+        rows = rows.filter(assignee=request.user)
+    elif assignee == "none":
+        rows = rows.filter(assignee__isnull=True)
+    if customer_id is not None:
+        rows = rows.filter(customer_id=customer_id)
+    if client_id is not None:
+        rows = rows.filter(client_id=client_id)
+    limit, offset = max(1, min(limit, 200)), max(offset, 0)
+    return [_out(c) for c in rows.order_by("-created_at", "-id")[offset:offset + limit]]
+
+
+@router.get("/{reference}", response=CaseOut, summary="One case")
+def get_case(request: HttpRequest, reference: str) -> CaseOut:
+    require_perm(request.user, Perm.VIEW_CLIENTS)
+    return _out(get_visible_or_404(_cases(request), reference=reference))
+
+
+@router.get("/{reference}/events", response=list[EventOut], summary="The case's timeline")
+def list_events(request: HttpRequest, reference: str) -> list[EventOut]:
+    require_perm(request.user, Perm.VIEW_CLIENTS)
+    case = get_visible_or_404(_cases(request), reference=reference)
+    events = case.events.select_related("actor")
+    if not has_perm(request.user, Perm.VIEW_OWN_WORK):
+        events = events.exclude(kind=CaseEvent.Kind.NOTE)
+    return [EventOut(id=e.pk, kind=e.kind, channel=e.channel, body=e.body, data=e.data,
+                     actor=e.actor.get_username() if e.actor else None,
+                     created_at=e.created_at) for e in events]
+
+
+@router.post("", response={201: CaseOut}, summary="Open a case for a customer")
+def create_case(request: HttpRequest, payload: CaseIn) -> Status:
+    require_perm(request.user, Perm.VIEW_OWN_WORK)
+    customer = get_visible_or_404(scoped(Customer.objects.all(), request),
+                                  pk=payload.customer_id)
+    case = services.create_case(customer.client, customer, payload.subject,
+                                by=request.user, body=payload.body,  # type: ignore[arg-type]
+                                channel=payload.channel, priority=payload.priority,
+                                request=request)
+    return Status(201, _out(case))
+
+
+@router.post("/{reference}/notes", response={201: CaseOut}, summary="Add an internal note")
+def add_note(request: HttpRequest, reference: str, payload: BodyIn) -> Status:
+    case = _case_for_work(request, reference)
+    services.add_note(case, payload.body, by=request.user, request=request)  # type: ignore[arg-type]
+    return Status(201, _out(get_visible_or_404(_cases(request), pk=case.pk)))
+
+
+@router.post("/{reference}/replies", response={201: CaseOut}, summary="Reply to the customer")
+def add_reply(request: HttpRequest, reference: str, payload: BodyIn) -> Status:
+    case = _case_for_work(request, reference)
+    services.reply(case, payload.body, by=request.user,  # type: ignore[arg-type]
+                   expected_version=payload.version, request=request)
+    return Status(201, _out(get_visible_or_404(_cases(request), pk=case.pk)))
+
+
+@router.post("/{reference}/status", response=CaseOut, summary="Change the status")
+def change_status(request: HttpRequest, reference: str, payload: StatusIn) -> CaseOut:
+    case = _case_for_work(request, reference)
+    services.change_status(case, payload.status, by=request.user,  # type: ignore[arg-type]
+                           expected_version=payload.version, request=request)
+    return _out(get_visible_or_404(_cases(request), pk=case.pk))
