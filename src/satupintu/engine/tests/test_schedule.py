@@ -8,6 +8,7 @@ import pytest
 from satupintu.engine.schedule import (
     BreakRule,
     DaysOffRule,
+    ShiftPlan,
     ShiftTemplate,
     select_shifts,
     templates_every,
@@ -108,7 +109,7 @@ def test_templates_every_builds_names_and_breaks() -> None:
 # --------------------------------------------------------------------------- rostering
 
 
-def small_plan() -> tuple[list[ShiftTemplate], object]:
+def small_plan() -> tuple[list[ShiftTemplate], ShiftPlan]:
     req = np.zeros((7, P))
     req[:5, 8:16] = 2
     req[5:, 8:16] = 1
@@ -119,7 +120,7 @@ def small_plan() -> tuple[list[ShiftTemplate], object]:
 def test_roster_respects_rules_and_spreads_weekends() -> None:
     templates, plan = small_plan()
     agents = [Agent(f"a{i}", contract_hours=40) for i in range(4)]
-    roster = build_roster(plan, templates, agents)  # type: ignore[arg-type]
+    roster = build_roster(plan, templates, agents)
     assert roster.unfilled == {}
     assert len(roster.assignments) == 12
     for name, hours in roster.hours_by_agent.items():
@@ -142,7 +143,7 @@ def test_roster_leave_availability_and_skills() -> None:
         plan,
         templates,
         agents,
-        skills_needed={"day": frozenset({"billing"})},  # type: ignore[arg-type]
+        skills_needed={"day": frozenset({"billing"})},
     )
     assert roster.unfilled == {}
     assert not any(a.agent == "ani" and a.day in (0, 1) for a in roster.assignments)
@@ -156,11 +157,11 @@ def test_infeasible_roster_names_the_binding_constraint() -> None:
         build_roster(
             plan,
             templates,
-            agents,  # type: ignore[arg-type]
+            agents,
             skills_needed={"day": frozenset({"tech"})},
             strict=True,
         )
-    roster = build_roster(plan, templates, [Agent("one")])  # type: ignore[arg-type]
+    roster = build_roster(plan, templates, [Agent("one")])
     assert sum(roster.unfilled.values()) == 12 - 5
 
 
@@ -173,7 +174,7 @@ def test_min_rest_between_shifts() -> None:
     roster = build_roster(
         plan,
         templates,
-        [Agent("a"), Agent("b")],  # type: ignore[arg-type]
+        [Agent("a"), Agent("b")],
         rules=LabourRules(min_rest_hours=11),
     )
     workers = {a.template: a.agent for a in roster.assignments}
@@ -183,6 +184,6 @@ def test_min_rest_between_shifts() -> None:
             plan,
             templates,
             [Agent("a")],
-            strict=True,  # type: ignore[arg-type]
+            strict=True,
             rules=LabourRules(min_rest_hours=11),
         )
