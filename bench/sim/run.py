@@ -364,14 +364,17 @@ def main() -> int:
            f"| step time-outs | {rb['timeout_p50']:.1f} | {rb['timeout_p99']:.1f} |", "",
            f"- {rb['decisions_per_s']:,.0f} decisions/s, {rb['events_per_s']:,.0f} "
            f"events/s; {rb['available_end']} idle agents that no waiting contact matches "
-           "stay in the pool (scanned on every arrival).", ""]
+           "stay in the pool (an arrival skips those its group already found ineligible "
+           "by one set difference).", ""]
     print(rb, flush=True)
     full = mmc["SatuPintu (full router)"]["wall"]
     md += ["### Against the targets", "",
            f"- Full router vs Ciw, M/M/c: {mmc['Ciw']['wall'] / full:.2f}× faster; network: "
            f"{net['Ciw']['wall'] / net['SatuPintu (full router)']['wall']:.2f}× faster "
-           "(target 10×: **not met**; every assignment goes through the CEL router's "
-           f"Python matcher, {full / n * 1e6:.1f} µs per customer in all).",
+           f"(target 10×: **{'met' if mmc['Ciw']['wall'] / full >= 10 else 'not met'}**; "
+           "every assignment goes through the CEL router's Python matcher, "
+           f"{full / n * 1e6:.1f} µs per customer in all, Ciw "
+           f"{mmc['Ciw']['wall'] / n * 1e6:.1f} µs).",
            f"- Full router vs SimPy (no router): M/M/c {mmc['SimPy']['wall'] / full:.2f}×, "
            f"network {net['SimPy']['wall'] / net['SatuPintu (full router)']['wall']:.2f}× "
            "(above 1 = SatuPintu faster).",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .model import BLOCKING_CHANNELS, Agent, AgentState, Interaction, RouterError
@@ -27,7 +27,7 @@ from .rules import RuleSet, Step
 SortKey = tuple[int, float, int]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Offer:
     """An interaction offered to (reserved for) an agent."""
 
@@ -41,20 +41,34 @@ class Offer:
     token: int = 0
 
 
-@dataclass(eq=False)
 class _Wait:
-    ix: Interaction
-    rules: RuleSet
-    schedule: list[tuple[Step, float]]
-    seq: int
-    pos: int = 0
-    token: int = 0
-    group: tuple[Any, ...] | None = None
-    declined: set[str] = field(default_factory=set)
+    """A waiting interaction: its rule schedule, current step and heap token."""
+
+    __slots__ = ("declined", "group", "ix", "pos", "rules", "schedule", "seq", "token")
+
+    def __init__(
+        self, ix: Interaction, rules: RuleSet, schedule: list[tuple[Step, float]], seq: int
+    ) -> None:
+        self.ix = ix
+        self.rules = rules
+        self.schedule = schedule
+        self.seq = seq
+        self.pos = 0
+        self.token = 0
+        self.group: tuple[Any, ...] | None = None
+        self.declined: set[str] = _NO_DECLINED
 
     @property
     def step(self) -> Step:
         return self.schedule[self.pos][0]
+
+    def add_declined(self, agent_id: str) -> None:
+        if self.declined is _NO_DECLINED:
+            self.declined = set()
+        self.declined.add(agent_id)
+
+
+_NO_DECLINED: set[str] = set()  # shared and never written: see _Wait.add_declined
 
 
 def _freeze(value: Any) -> Any:
@@ -66,8 +80,10 @@ def _freeze(value: Any) -> Any:
 
 
 def _group_key(w: _Wait) -> tuple[Any, ...]:
-    ix = w.ix
-    step = w.step
+    return _key_of(w.ix, w.schedule[w.pos][0], w.rules.version)
+
+
+def _key_of(ix: Interaction, step: Step, version: str) -> tuple[Any, ...]:
     if step.target is None:
         sig: Any = ()
     elif "*" in step.target.interaction_fields:
@@ -75,7 +91,7 @@ def _group_key(w: _Wait) -> tuple[Any, ...]:
     else:
         sig = tuple(_freeze(getattr(ix, f)) for f in step.target.sorted_interaction_fields)
     pref = ix.preferred_agent if step.preferred_agent else ""
-    return (w.rules.version, step.queue, step.index, ix.channel, ix.client, pref, sig)
+    return (version, step.queue, step.index, ix.channel, ix.client, pref, sig)
 
 
 def effective_priority(ix: Interaction, step: Step, rules: RuleSet) -> int:
@@ -190,7 +206,9 @@ class Matcher:
         self.auto_accept = auto_accept
         self.agents: dict[str, Agent] = {}
         self._idx: dict[str, int] = {}
+        self._next_no = 0
         self._slots: dict[str, tuple[tuple[str, int, bool, dict[str, Agent]], ...]] = {}
+        self._single: dict[str, tuple[str, int, dict[str, Agent]] | None] = {}
         self._avail: dict[str, dict[str, Agent]] = {"call": {}, "chat": {}, "email": {}}
         self._waiting: dict[str, _Wait] = {}
         self._groups: dict[tuple[Any, ...], list[tuple[SortKey, int, _Wait]]] = {}
@@ -199,6 +217,8 @@ class Matcher:
         self._active: dict[str, tuple[Agent, str]] = {}  # interaction id -> (agent, channel)
         self._rr: dict[str, int] = {}
         self._elig: dict[tuple[Any, ...], dict[str, bool]] = {}
+        self._no: dict[tuple[Any, ...], set[str]] = {}  # per group: agents known ineligible
+        self._declined: dict[str, set[str]] = {}  # offered interaction -> agents who declined
         self._seq = 0
         self.decisions = 0
 
@@ -212,12 +232,108 @@ class Matcher:
         if agent.id in self.agents:
             raise RouterError(f"agent {agent.id} added twice")
         self.agents[agent.id] = agent
-        self._idx[agent.id] = len(self._idx)
-        self._slots[agent.id] = tuple(
+        self._idx[agent.id] = self._next_no  # "added first" wins ties
+        self._next_no += 1
+        self._set_slots(agent)
+        self._reindex(agent)
+
+    def update_agent(
+        self,
+        agent_id: str,
+        now: float,
+        *,
+        skills: dict[str, int] | None = None,
+        languages: Iterable[str] | None = None,
+        clients: Iterable[str] | None = None,
+        capacity: dict[str, int] | None = None,
+        team: str | None = None,
+        site: str | None = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> list[Offer]:
+        """Change an agent's static attributes while the matcher runs.
+
+        Only the given attributes change (``skills`` replaces the whole proficiency map;
+        ``capacity`` is merged into the current one). Contacts in hand are not touched, even
+        when they no longer fit the new skills or capacity; memoised rule results for the
+        agent are dropped, and a ready agent with room may be offered waiting work at once.
+        Bad values raise :class:`RouterError` and change nothing.
+        """
+        agent = self.agent(agent_id)
+        new_capacity = dict(agent.capacity)
+        if capacity is not None:
+            new_capacity.update(capacity)
+        # validate with the same checks as a new agent; nothing changes on error
+        probe = Agent(
+            agent.id,
+            skills=dict(agent.skills if skills is None else skills),
+            languages=tuple(agent.languages if languages is None else languages),
+            clients=tuple(agent.clients if clients is None else clients),
+            capacity=new_capacity,
+            team=agent.team if team is None else team,
+            site=agent.site if site is None else site,
+            attributes=dict(agent.attributes if attributes is None else attributes),
+        )
+        agent.skills = probe.skills
+        agent.languages = probe.languages
+        agent.clients = probe.clients
+        agent.capacity = probe.capacity
+        agent.team = probe.team
+        agent.site = probe.site
+        agent.attributes = probe.attributes
+        agent._view = None
+        self._forget_eligibility(agent_id)
+        for pool in self._avail.values():
+            pool.pop(agent_id, None)
+        self._set_slots(agent)
+        self._reindex(agent)
+        if agent.state is AgentState.READY and self._groups:
+            return self._serve_agent(agent, now)
+        return []
+
+    def remove_agent(self, agent_id: str, now: float) -> list[Offer]:
+        """Take an agent out of routing for good (deleted, or moved out of this matcher).
+
+        It gets nothing new. Its open offers are withdrawn (the interactions keep their
+        place in line, no missed offer is counted) and may go to other agents at once: the
+        returned offers. Contacts it is handling stay until :meth:`complete` /
+        :meth:`end_wrap_up`. The same id may be added again later as a new agent.
+        """
+        agent = self.agent(agent_id)
+        agent.state = AgentState.LOGGED_OUT
+        agent.reason = "removed"
+        for pool in self._avail.values():
+            pool.pop(agent_id, None)
+        del self.agents[agent_id]
+        del self._slots[agent_id]
+        del self._single[agent_id]
+        self._forget_eligibility(agent_id)
+        out: list[Offer] = []
+        for iid in [i for i, o in self._offers.items() if o.agent is agent]:
+            offer = self._offers.pop(iid)
+            agent.offered -= 1
+            agent.load[offer.interaction.channel] -= 1
+            w = self._requeue(offer.interaction, now)
+            previous = self._declined.pop(iid, None)
+            if previous:
+                w.declined = previous
+            out.extend(self._place(w, now))
+        return out
+
+    def _set_slots(self, agent: Agent) -> None:
+        slots = self._slots[agent.id] = tuple(
             (ch, cap, ch in BLOCKING_CHANNELS, self._avail[ch])
             for ch, cap in agent.capacity.items() if cap > 0
         )
-        self._reindex(agent)
+        # an agent with capacity on one channel only is available while load < capacity
+        self._single[agent.id] = (
+            (slots[0][0], slots[0][1], slots[0][3]) if len(slots) == 1 else None
+        )
+
+    def _forget_eligibility(self, agent_id: str) -> None:
+        for cache in self._elig.values():
+            cache.pop(agent_id, None)
+        for no in self._no.values():
+            no.discard(agent_id)
 
     # -- queries ------------------------------------------------------------------------
     @property
@@ -232,6 +348,10 @@ class Matcher:
 
     def offers(self) -> list[Offer]:
         return list(self._offers.values())
+
+    def offer_of(self, interaction_id: str) -> Offer | None:
+        """The open (not yet accepted) offer of an interaction, if any."""
+        return self._offers.get(interaction_id)
 
     def next_deadline(self) -> float | None:
         timers = self._timers
@@ -272,20 +392,42 @@ class Matcher:
 
     # -- interactions ---------------------------------------------------------------------
     def enqueue(self, ix: Interaction, now: float) -> list[Offer]:
-        if ix.id in self._waiting or ix.id in self._offers or ix.id in self._active:
-            raise RouterError(f"interaction {ix.id} enqueued twice")
-        if ix.rule_version is None:
-            ix.rule_version = self.rules.version
-        rules = self.rules_by_version.get(ix.rule_version)
+        iid = ix.id
+        if iid in self._waiting or iid in self._offers or iid in self._active:
+            raise RouterError(f"interaction {iid} enqueued twice")
+        version = ix.rule_version
+        if version is None:
+            version = ix.rule_version = self.rules.version
+        rules = self.rules_by_version.get(version)
         if rules is None:
-            raise RouterError(f"interaction {ix.id}: unknown rule version {ix.rule_version!r}")
+            raise RouterError(f"interaction {iid}: unknown rule version {version!r}")
         schedule = rules.plan(ix.queue).schedule(ix)
+        key: tuple[Any, ...] | None = None
+        if len(schedule) == 1:
+            # one step, so no time-outs: with an agent free at once nothing needs to wait
+            step = schedule[0][0]
+            pool = self._avail[ix.channel]
+            if pool:
+                if step.simple:
+                    agent = self._longest_idle(pool, ix.client, _NO_DECLINED)
+                else:
+                    if step.target is not None:
+                        key = _key_of(ix, step, version)
+                    agent = self._best_agent(ix, step, _NO_DECLINED, key)
+                if agent is not None:
+                    return [self._make_offer(ix, rules, step, agent, now, _NO_DECLINED)]
+            self._seq += 1
+            w = _Wait(ix, rules, schedule, self._seq)
+            self._waiting[iid] = w
+            w.token += 1
+            self._file(w, step, key)
+            return []
         self._seq += 1
         w = _Wait(ix, rules, schedule, self._seq)
         wait = now - ix.enqueue_time
         while w.pos + 1 < len(schedule) and wait >= schedule[w.pos + 1][1]:
             w.pos += 1
-        self._waiting[ix.id] = w
+        self._waiting[iid] = w
         return self._place(w, now)
 
     def cancel(self, interaction_id: str, now: float) -> bool:
@@ -296,6 +438,7 @@ class Matcher:
             return True
         offer = self._offers.pop(interaction_id, None)
         if offer is not None:
+            self._declined.pop(interaction_id, None)
             offer.agent.offered -= 1
             self._release(offer.agent, offer.interaction.channel)
             return True
@@ -322,14 +465,20 @@ class Matcher:
                 agent.reason = "missed offers"
         self._refresh(agent)
         w = self._requeue(offer.interaction, now)
-        w.declined.add(agent.id)
+        previous = self._declined.pop(interaction_id, None)
+        if previous:
+            w.declined = previous
+        w.add_declined(agent.id)
         out = self._place(w, now)
         out.extend(self._serve_agent(agent, now))
         return out
 
     def complete(self, interaction_id: str, now: float, *, wrap_up: bool = False) -> list[Offer]:
         """Handling ended; with ``wrap_up`` the slot stays used until :meth:`end_wrap_up`."""
-        agent, channel = self._active_of(interaction_id)
+        try:
+            agent, channel = self._active[interaction_id]
+        except KeyError:
+            raise RouterError(f"interaction {interaction_id} is not being handled") from None
         agent.contacts_today += 1
         if wrap_up:
             agent.acw_pending += 1
@@ -337,7 +486,20 @@ class Matcher:
             return []
         del self._active[interaction_id]
         agent.last_contact_end = now
-        return self._release(agent, channel, now)
+        load = agent.load
+        load[channel] -= 1
+        if agent.state is not AgentState.READY:
+            self._reindex(agent)
+            return []
+        single = self._single[agent.id]
+        if single is not None and len(load) == 1 and single[0] == channel:
+            if load[channel] < single[1]:
+                single[2][agent.id] = agent
+        else:
+            self._reindex(agent)
+        if self._groups:
+            return self._serve_agent(agent, now)
+        return []
 
     def end_wrap_up(self, interaction_id: str, now: float) -> list[Offer]:
         agent, channel = self._active_of(interaction_id)
@@ -385,15 +547,16 @@ class Matcher:
 
     def _reindex(self, agent: Agent) -> None:
         aid = agent.id
-        slots = self._slots[aid]
         if agent.state is not AgentState.READY:
-            for _, _, _, pool in slots:
-                pool.pop(aid, None)
+            if self.agents.get(aid) is agent:  # not a removed agent finishing its work
+                for _, _, _, pool in self._slots[aid]:
+                    pool.pop(aid, None)
             return
+        slots = self._slots[aid]
         load = agent.load
-        if len(load) == 1 and len(slots) == 1:  # single-channel agent: the common case
-            _, cap, _, pool = slots[0]
-            if next(iter(load.values())) < cap:
+        if len(load) == 1 and len(slots) == 1 and slots[0][0] in load:  # the common case
+            ch, cap, _, pool = slots[0]
+            if load[ch] < cap:
                 pool[aid] = agent
             else:
                 pool.pop(aid, None)
@@ -414,7 +577,7 @@ class Matcher:
     def _release(self, agent: Agent, channel: str, now: float | None = None) -> list[Offer]:
         agent.load[channel] -= 1
         self._reindex(agent)
-        if now is None or agent.state is not AgentState.READY:
+        if now is None or not self._groups or agent.state is not AgentState.READY:
             return []
         return self._serve_agent(agent, now)
 
@@ -433,21 +596,33 @@ class Matcher:
     def _place(self, w: _Wait, now: float) -> list[Offer]:
         """Offer ``w`` to the best available agent, or file it in its group and wait."""
         w.token += 1
-        step = w.step
+        schedule = w.schedule
+        pos = w.pos
+        step = schedule[pos][0]
         ix = w.ix
         # step time-out
-        if w.pos + 1 < len(w.schedule):
-            due = ix.enqueue_time + w.schedule[w.pos + 1][1]
+        if pos + 1 < len(schedule):
+            due = ix.enqueue_time + schedule[pos + 1][1]
             self._seq += 1
             heapq.heappush(self._timers, (due, self._seq, 0, ix.id, w.token))
-        key = _group_key(w)
-        agent = self._best_agent(w, step, key)
-        if agent is not None:
-            return [self._offer(w, agent, now)]
+        key: tuple[Any, ...] | None = None
+        if self._avail[ix.channel]:
+            if step.target is not None:
+                key = _group_key(w)
+            agent = self._best_agent(ix, step, w.declined, key)
+            if agent is not None:
+                return [self._offer(w, agent, now)]
+        self._file(w, step, key)
+        return []
+
+    def _file(self, w: _Wait, step: Step, key: tuple[Any, ...] | None) -> None:
+        """No agent now: ``w`` waits in its group (same queue, step and target inputs)."""
+        if key is None:
+            key = _group_key(w)
         w.group = key
+        ix = w.ix
         sort_key: SortKey = (-effective_priority(ix, step, w.rules), ix.place_time, w.seq)
         heapq.heappush(self._groups.setdefault(key, []), (sort_key, w.token, w))
-        return []
 
     def _eligibility_cache(self, key: tuple[Any, ...], step: Step) -> dict[str, bool] | None:
         """Per-group memo of target results: a group fixes every input the target reads."""
@@ -458,26 +633,69 @@ class Matcher:
             cache = self._elig[key] = {}
         return cache
 
-    def _best_agent(self, w: _Wait, step: Step, gkey: tuple[Any, ...]) -> Agent | None:
-        ix = w.ix
+    def _best_agent(self, ix: Interaction, step: Step, declined: set[str],
+                    gkey: tuple[Any, ...] | None) -> Agent | None:
         pool = self._avail[ix.channel]
         if not pool:
             return None
+        strategy = step.strategy
+        client = ix.client
+        if step.simple:
+            return self._longest_idle(pool, client, declined)
         if step.preferred_agent:
             cand = pool.get(ix.preferred_agent)
-            if cand is None or cand.id in w.declined or not _client_ok(cand, ix):
+            if cand is None or cand.id in declined or not _client_ok(cand, ix):
                 return None
             return cand if step.eligible(cand, ix) else None
-        best: Agent | None = None
-        best_key: Any = None
-        strategy = step.strategy
-        rr = self._rr.get(step.queue, -1)
-        n = len(self._idx)
-        client = ix.client
         target = step.target
         ixv: dict[str, Any] | None = None
-        declined = w.declined
-        cache = self._eligibility_cache(gkey, step)
+        cache = self._eligibility_cache(gkey, step) if gkey is not None else None
+        idx = self._idx
+        if target is not None and cache is not None and gkey is not None:
+            # Memoised: the group fixes the client and every input the target reads. Agents
+            # known to be ineligible are skipped by one set difference (in C), so the scan
+            # is over the agents that may qualify, not over every available agent. Keys are
+            # unique (they end with the agent's number): the scan order does not matter.
+            no = self._no.get(gkey)
+            if no is None:
+                no = self._no[gkey] = set()
+            found: Agent | None = None
+            found_key: Any = None
+            best_end = 0.0
+            best_no = 0
+            rr = self._rr.get(step.queue, -1)
+            n = self._next_no
+            for aid in (pool.keys() - no) if no else pool.keys():
+                agent = pool[aid]
+                if declined and aid in declined:
+                    continue
+                ok = cache.get(aid)
+                if ok is None:
+                    if client and client not in agent.clients:
+                        ok = False
+                    else:
+                        if ixv is None:
+                            ixv = ix.view()
+                        ok = target(agent.view(), ixv)
+                    cache[aid] = ok
+                    if not ok:
+                        no.add(aid)
+                if not ok:
+                    continue
+                if strategy == "longest_idle":
+                    end = agent.last_contact_end
+                    if found is None or end < best_end or (
+                            end == best_end and idx[aid] < best_no):
+                        found, best_end, best_no = agent, end, idx[aid]
+                    continue
+                key_: Any = _agent_key(strategy, agent, ix, idx[aid], rr, n)
+                if found_key is None or key_ < found_key:
+                    found, found_key = agent, key_
+            return found
+        best = None
+        best_key: Any = None
+        rr = self._rr.get(step.queue, -1)
+        n = self._next_no
         for agent in pool.values():
             if client and client not in agent.clients:
                 continue
@@ -501,21 +719,53 @@ class Matcher:
                 best, best_key = agent, key
         return best
 
+    def _longest_idle(self, pool: dict[str, Agent], client: str, declined: set[str]
+                      ) -> Agent | None:
+        """The common case: any available agent of the client, longest idle first."""
+        idx = self._idx
+        best: Agent | None = None
+        best_end = 0.0
+        best_no = 0
+        for aid, agent in pool.items():
+            if client and client not in agent.clients:
+                continue
+            if declined and aid in declined:
+                continue
+            end = agent.last_contact_end
+            if best is None or end < best_end or (end == best_end and idx[aid] < best_no):
+                best, best_end, best_no = agent, end, idx[aid]
+        return best
+
     def _offer(self, w: _Wait, agent: Agent, now: float) -> Offer:
         ix = w.ix
         del self._waiting[ix.id]
         w.token += 1
+        return self._make_offer(ix, w.rules, w.schedule[w.pos][0], agent, now, w.declined)
+
+    def _make_offer(self, ix: Interaction, rules: RuleSet, step: Step, agent: Agent,
+                    now: float, declined: set[str]) -> Offer:
+        """Reserve ``agent``'s capacity for ``ix`` (no longer waiting) and offer it."""
+        iid = ix.id
         self.decisions += 1
-        step = w.step
         if step.strategy == "round_robin":
             self._rr[step.queue] = self._idx[agent.id]
-        agent.load[ix.channel] = agent.load.get(ix.channel, 0) + 1
-        offer = Offer(
-            ix, agent, now, now + w.rules.accept_timeout, step, w.rules.max_missed_offers
-        )
-        if self.auto_accept:
-            self._accepted(offer)
+        channel = ix.channel
+        load = agent.load
+        load[channel] = load.get(channel, 0) + 1
+        auto = self.auto_accept
+        offer = Offer(ix, agent, now, now + rules.accept_timeout, step, rules.max_missed_offers,
+                      auto)
+        if auto:
+            agent.missed_offers = 0
+            self._active[iid] = (agent, channel)
+            single = self._single[agent.id]
+            if single is not None and len(load) == 1 and single[0] == channel:
+                if load[channel] >= single[1]:
+                    single[2].pop(agent.id, None)
+                return offer
         else:
+            if declined:
+                self._declined[iid] = declined
             agent.offered += 1
             self._offers[ix.id] = offer
             self._seq += 1
@@ -525,6 +775,7 @@ class Matcher:
         return offer
 
     def _accepted(self, offer: Offer) -> None:
+        self._declined.pop(offer.interaction.id, None)
         if not self.auto_accept:
             offer.agent.offered -= 1
         offer.accepted = True
@@ -534,11 +785,15 @@ class Matcher:
     def _serve_agent(self, agent: Agent, now: float) -> list[Offer]:
         """An agent has room: give it the best waiting interaction it may take, repeatedly."""
         out: list[Offer] = []
+        aid = agent.id
+        slots = self._slots[aid]
         while agent.state is AgentState.READY and self._groups:
             w = self._best_waiting(agent)
             if w is None:
                 break
             out.append(self._offer(w, agent, now))
+            if not any(aid in slot[3] for slot in slots):
+                break  # no room left on any channel
         return out
 
     def _best_waiting(self, agent: Agent) -> _Wait | None:

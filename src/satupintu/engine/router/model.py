@@ -31,7 +31,7 @@ class RouterError(ValueError):
     """A rule, agent or interaction the router cannot accept."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Agent:
     """One agent: static attributes (seen by rule expressions) and live state."""
 
@@ -52,6 +52,7 @@ class Agent:
     load: dict[str, int] = field(default_factory=dict)  # offered + active per channel
     acw_pending: int = 0
     offered: int = 0
+    _view: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name, level in self.skills.items():
@@ -64,7 +65,6 @@ class Agent:
             self.capacity.setdefault(ch, DEFAULT_CAPACITY[ch])
         self.languages = tuple(self.languages)
         self.clients = tuple(self.clients)
-        self._view: dict[str, Any] | None = None
 
     def view(self) -> dict[str, Any]:
         """The attributes rule expressions see as ``agent``."""
@@ -118,7 +118,7 @@ class Agent:
         return occ
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Interaction:
     """One contact waiting for (or being handled by) an agent."""
 
@@ -138,11 +138,11 @@ class Interaction:
     attributes: dict[str, Any] = field(default_factory=dict)
     rule_version: str | None = None
     tag: int = -1  # opaque handle for the caller (the simulator's contact index)
+    _view: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNELS:
             raise RouterError(f"interaction {self.id}: unknown channel {self.channel!r}")
-        self._view: dict[str, Any] | None = None
 
     @property
     def place_time(self) -> float:

@@ -46,6 +46,15 @@ class Step:
     priority_boost: int
     strategy: str
     preferred_agent: bool
+    #: no target, longest idle, not a preferred-agent step: the matcher's fast path
+    simple: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "simple",
+            self.target is None and self.strategy == "longest_idle" and not self.preferred_agent,
+        )
 
     @property
     def label(self) -> str:

@@ -40,6 +40,7 @@ class QueueSpec:
     handle: Dist
     patience: Dist
     acw: Dist
+    overflow: tuple[str, float] | None = None  # (queue, seconds): still waiting -> moves
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,20 @@ class Replay:
     patience: FloatArray
 
 
+@dataclass(frozen=True)
+class OfferSpec:
+    """Agents answer offers: after ``answer`` seconds, or never (a share ``miss_share``).
+
+    An offer not accepted within the rules' ``accept_timeout`` times out (a missed offer);
+    ``max_missed_offers`` misses in a row put the agent in not-ready ("missed offers")
+    until it makes itself ready again ``resume_after`` seconds later.
+    """
+
+    answer: Dist
+    miss_share: float = 0.0
+    resume_after: float = 60.0
+
+
 @dataclass
 class Scenario:
     name: str
@@ -82,6 +97,7 @@ class Scenario:
     short_abandon_s: float = 5.0
     replay: Replay | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    offers: OfferSpec | None = None  # None: offers are accepted at once
 
     @property
     def horizon_s(self) -> float:
@@ -211,6 +227,17 @@ def scenario_from_dict(data: Any, base: Path | None = None) -> Scenario:
     queues = [_parse_queue(q, k, n_int) for k, q in enumerate(raw_queues)]
     if len({q.name for q in queues}) != len(queues):
         raise ScenarioError("queues: names must be unique")
+    by_name = {q.name: q for q in queues}
+    for q in queues:
+        if q.overflow is None:
+            continue
+        dest = by_name.get(q.overflow[0])
+        if dest is None or dest is q:
+            raise ScenarioError(f"queue {q.name!r}: overflow to {q.overflow[0]!r}: "
+                                "not another queue of this scenario")
+        if dest.channel != q.channel:
+            raise ScenarioError(f"queue {q.name!r}: overflow to {dest.name!r}: "
+                                f"channel {dest.channel} is not {q.channel}")
     raw_agents = data.get("agents")
     if not isinstance(raw_agents, Sequence) or not raw_agents:
         raise ScenarioError("agents: expected a non-empty list")
@@ -221,6 +248,7 @@ def scenario_from_dict(data: Any, base: Path | None = None) -> Scenario:
         raise ScenarioError("agents: ids must be unique")
     sc = Scenario(name, interval, n_int, queues, agents, rules, start_s, seed, reps,
                   threshold, formula, short)
+    sc.offers = _parse_offers(data.get("offers"))
     if data.get("replay") is not None:
         rfile = Path(str(data["replay"]))
         if not rfile.is_absolute() and base is not None:
@@ -233,6 +261,22 @@ def scenario_from_dict(data: Any, base: Path | None = None) -> Scenario:
             raise ScenarioError(f"queue {q.name!r}: {exc}") from None
     sc.check_routable()
     return sc
+
+
+def _parse_offers(raw: Any) -> OfferSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ScenarioError("offers: expected a mapping like {answer_time: 3, miss_share: 0.02}")
+    unknown = set(raw) - {"answer_time", "miss_share", "resume_after"}
+    if unknown:
+        raise ScenarioError(f"offers: unknown keys {sorted(unknown)}")
+    answer = Dist.parse(raw.get("answer_time", 0), "offers: answer_time")
+    miss = _num(raw.get("miss_share", 0.0), "offers: miss_share")
+    if miss > 1:
+        raise ScenarioError("offers: miss_share must be at most 1")
+    resume = _num(raw.get("resume_after", 60), "offers: resume_after")
+    return OfferSpec(answer, miss, resume)
 
 
 def load_replay(path: Path, queues: list[QueueSpec], start_s: float, horizon: float
@@ -314,9 +358,15 @@ def _parse_queue(raw: Any, k: int, n_int: int) -> QueueSpec:
     prio = raw.get("priority", 0)
     if isinstance(prio, bool) or not isinstance(prio, int):
         raise ScenarioError(f"{what}: priority must be an integer")
+    overflow: tuple[str, float] | None = None
+    ov = raw.get("overflow")
+    if ov is not None:
+        if not isinstance(ov, Mapping) or set(ov) != {"to", "after"}:
+            raise ScenarioError(f"{what}: overflow must be {{to: QUEUE, after: SECONDS}}")
+        overflow = (str(ov["to"]), _num(ov["after"], f"{what}: overflow after", positive=True))
     return QueueSpec(name, channel, str(raw.get("client", "")), skills_d,
                      str(raw.get("language", "")), prio, vip, tuple(rates), handle, patience,
-                     acw)
+                     acw, overflow)
 
 
 def _parse_agents(raw: Any, k: int, start_s: float, horizon: float) -> list[AgentSpec]:

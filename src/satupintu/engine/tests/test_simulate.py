@@ -290,3 +290,23 @@ def test_replay_file_in_a_scenario(tmp_path: Path) -> None:
     (tmp_path / "calls.csv").write_text("time,queue,handle\n10,sales,-3\n")
     with pytest.raises(ScenarioError, match=r"row 2: handle: must be non-negative"):
         load_scenario(tmp_path / "s.yaml")
+
+
+@pytest.mark.parametrize("strategy", ["longest_idle", "fewest_contacts", "round_robin"])
+def test_fast_paths_choose_like_the_general_path(strategy: str) -> None:
+    """A step without a target takes the matcher's shortcuts; an always-true target does not.
+
+    Both must give the same agent to every contact (same seed, same contacts).
+    """
+    from satupintu.engine.router import RuleSet
+    from satupintu.engine.simulate import mmc_scenario
+
+    fast = mmc_scenario(arrival_rate=12 / 300, aht_s=300, agents=15, customers=3000,
+                        patience_s=200, strategy=strategy)
+    slow = copy.copy(fast)
+    slow.rules = RuleSet.from_dict({"version": "slow", "queues": {"q": {
+        "strategy": strategy, "steps": [{"target": "agent.id != interaction.id"}]}}})
+    a, b = run_once(fast, 9), run_once(slow, 9)
+    assert np.array_equal(a.agent, b.agent)
+    assert np.array_equal(a.outcome, b.outcome)
+    assert np.array_equal(a.wait, b.wait, equal_nan=True)
