@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
@@ -69,6 +69,18 @@ def visible_teams(request: HttpRequest) -> QuerySet[Team]:
 def scoped(queryset: QuerySet[M], request: HttpRequest, field: str = "client") -> QuerySet[M]:
     """Filter any client-owned queryset down to the request's clients."""
     return queryset.filter(**{f"{field}__in": request_client_ids(request)})
+
+
+def scoped_or_shared(queryset: QuerySet[M], request: HttpRequest,
+                     field: str = "client") -> QuerySet[M]:
+    """Like ``scoped``, plus rows shared by every client (``client`` empty)."""
+    return queryset.filter(Q(**{f"{field}__isnull": True})
+                           | Q(**{f"{field}__in": request_client_ids(request)}))
+
+
+def user_may_see_client(user: User, client_id: int | None) -> bool:
+    """For services, which have a user but no request: shared (None) or one of theirs."""
+    return client_id is None or client_id in client_ids(user)
 
 
 def get_visible_or_404(queryset: QuerySet[M], **lookup: Any) -> M:

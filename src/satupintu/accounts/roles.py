@@ -38,25 +38,31 @@ class Perm:
     EVALUATE_QUALITY = "evaluate_quality"
     SUPERVISE = "supervise"
     USE_API = "use_api"
+    VIEW_KNOWLEDGE = "view_knowledge"
+    MANAGE_KNOWLEDGE = "manage_knowledge"
+    APPROVE_KNOWLEDGE = "approve_knowledge"
 
 
-_BASE = {Perm.VIEW_OWN_WORK, Perm.VIEW_CLIENTS, Perm.USE_API}
-_LEAD = _BASE | {Perm.VIEW_TEAMS, Perm.VIEW_TEAM_MEMBERS, Perm.VIEW_REPORTS}
+_BASE = {Perm.VIEW_OWN_WORK, Perm.VIEW_CLIENTS, Perm.USE_API, Perm.VIEW_KNOWLEDGE}
+_LEAD = _BASE | {Perm.VIEW_TEAMS, Perm.VIEW_TEAM_MEMBERS, Perm.VIEW_REPORTS,
+                 Perm.MANAGE_KNOWLEDGE}
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset(_BASE | {Perm.VIEW_TEAMS}),
     Role.TEAM_LEADER: frozenset(_LEAD | {Perm.SUPERVISE}),
-    Role.SUPERVISOR: frozenset(_LEAD | {Perm.SUPERVISE, Perm.VIEW_ALL_PEOPLE}),
+    Role.SUPERVISOR: frozenset(_LEAD | {Perm.SUPERVISE, Perm.VIEW_ALL_PEOPLE,
+                                        Perm.APPROVE_KNOWLEDGE}),
     Role.QA_ANALYST: frozenset(_LEAD | {Perm.EVALUATE_QUALITY}),
     Role.WFM_PLANNER: frozenset(_LEAD | {Perm.PLAN_WORKFORCE, Perm.VIEW_ALL_PEOPLE}),
     Role.MANAGER: frozenset(
         _LEAD | {Perm.SUPERVISE, Perm.VIEW_ALL_PEOPLE, Perm.VIEW_AUDIT, Perm.PLAN_WORKFORCE,
-                 Perm.EVALUATE_QUALITY}
+                 Perm.EVALUATE_QUALITY, Perm.APPROVE_KNOWLEDGE}
     ),
-    Role.CLIENT_VIEWER: frozenset({Perm.VIEW_CLIENTS, Perm.VIEW_REPORTS, Perm.USE_API}),
+    Role.CLIENT_VIEWER: frozenset({Perm.VIEW_CLIENTS, Perm.VIEW_REPORTS, Perm.USE_API,
+                                   Perm.VIEW_KNOWLEDGE}),
     Role.ADMIN: frozenset(
         _LEAD | {Perm.VIEW_ALL_PEOPLE, Perm.VIEW_AUDIT, Perm.MANAGE_USERS, Perm.MANAGE_SESSIONS,
-                 Perm.MANAGE_ORGANISATION, Perm.SUPERVISE}
+                 Perm.MANAGE_ORGANISATION, Perm.SUPERVISE, Perm.APPROVE_KNOWLEDGE}
     ),
 }
 

@@ -124,11 +124,13 @@ def _register_routers() -> None:
     from satupintu.audit.api import router as audit_router
     from satupintu.cases.api import router as cases_router
     from satupintu.customers.api import router as customers_router
+    from satupintu.knowledge.api import router as knowledge_router
 
     api.add_router("/", accounts_router)
     api.add_router("/audit", audit_router)
     api.add_router("/customers", customers_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/knowledge", knowledge_router)
 
 
 _register_routers()

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "satupintu.audit",
     "satupintu.customers",
     "satupintu.cases",
+    "satupintu.knowledge",
     "satupintu.web",
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("satupintu.accounts.urls")),
     path("customers/", include("satupintu.customers.urls")),
     path("cases/", include("satupintu.cases.urls")),
+    path("knowledge/", include("satupintu.knowledge.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

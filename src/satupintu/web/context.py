@@ -15,6 +15,8 @@ _MENU = [
     ("cases:mine", _("My cases"), Perm.VIEW_OWN_WORK),
     ("cases:queue", _("Team queue"), Perm.VIEW_OWN_WORK),
     ("customers:list", _("Customers"), Perm.VIEW_OWN_WORK),
+    ("knowledge:list", _("Knowledge base"), Perm.VIEW_KNOWLEDGE),
+    ("knowledge:team_report", _("Acknowledgements"), Perm.VIEW_TEAM_MEMBERS),
     ("web:clients", _("Clients"), Perm.VIEW_CLIENTS),
     ("web:teams", _("Teams"), Perm.VIEW_TEAMS),
     ("web:audit", _("Audit trail"), Perm.VIEW_AUDIT),

@@ -47,8 +47,11 @@ def _agents_in_scope(request: HttpRequest) -> Any:
 
 def agent(request: HttpRequest) -> dict[str, Any]:
     user: User = request.user  # type: ignore[assignment]
+    from satupintu.knowledge.queries import pending_acknowledgements
+
     return {"skills": _my_skills(user), "team": user.team,
-            "clients": visible_clients(request), "teammates": _team_members(user.team)}
+            "clients": visible_clients(request), "teammates": _team_members(user.team),
+            "pending_acks": pending_acknowledgements(user)}
 
 
 def team_leader(request: HttpRequest) -> dict[str, Any]:

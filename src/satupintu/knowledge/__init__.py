@@ -1,0 +1,1 @@
+"""The knowledge base: versioned SOPs, work instructions, policies, FAQs and product facts."""

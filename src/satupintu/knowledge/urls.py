@@ -1,0 +1,20 @@
+from django.urls import path
+
+from satupintu.knowledge import views
+
+app_name = "knowledge"
+
+urlpatterns = [
+    path("", views.article_list, name="list"),
+    path("new/", views.article_new, name="new"),
+    path("settings/", views.settings_page, name="settings"),
+    path("articles/<int:pk>/", views.article_detail, name="article"),
+    path("articles/<int:pk>/diff/", views.diff, name="diff"),
+    path("articles/<int:pk>/retire/", views.article_retire, name="retire"),
+    path("versions/<int:pk>/", views.version_detail, name="version"),
+    path("versions/<int:pk>/edit/", views.version_edit, name="edit"),
+    path("versions/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("versions/<int:pk>/<slug:action>/", views.version_action, name="action"),
+    path("acknowledgements/", views.pending, name="pending"),
+    path("acknowledgements/teams/", views.team_report, name="team_report"),
+]
