@@ -15,6 +15,7 @@ from satupintu.cases import services
 from satupintu.cases.models import Case, CaseEvent
 from satupintu.cases.models import Status as CaseStatus
 from satupintu.customers.models import Customer
+from satupintu.sla import services as sla_services
 
 router = Router(tags=["cases"])
 
@@ -57,6 +58,19 @@ class CaseOut(Schema):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class SlaClockOut(Schema):
+    name: str
+    state: str
+    deadline: datetime
+    warn_at: datetime
+    met_at: datetime | None
+    remaining_s: int
+
+
+class CaseDetailOut(CaseOut):
+    sla: list[SlaClockOut]
 
 
 class EventOut(Schema):
@@ -111,10 +125,13 @@ def list_cases(request: HttpRequest, status: str = "", assignee: str = "",
     return [_out(c) for c in rows.order_by("-created_at", "-id")[offset:offset + limit]]
 
 
-@router.get("/{reference}", response=CaseOut, summary="One case")
-def get_case(request: HttpRequest, reference: str) -> CaseOut:
+@router.get("/{reference}", response=CaseDetailOut, summary="One case, with its SLA clocks")
+def get_case(request: HttpRequest, reference: str) -> CaseDetailOut:
     require_perm(request.user, Perm.VIEW_CLIENTS)
-    return _out(get_visible_or_404(_cases(request), reference=reference))
+    case = get_visible_or_404(_cases(request), reference=reference)
+    clocks = sla_services.clocks_for_display(sla_services.evaluate_case(case))
+    return CaseDetailOut(**_out(case).model_dump(), sla=[
+        SlaClockOut(**{k: c[k] for k in SlaClockOut.model_fields}) for c in clocks])
 
 
 @router.get("/{reference}/events", response=list[EventOut], summary="The case's timeline")

@@ -22,6 +22,7 @@ from satupintu.accounts.models import Team, User
 from satupintu.accounts.permissions import client_ids, require_perm
 from satupintu.accounts.roles import Perm
 from satupintu.audit import services as audit
+from satupintu.cases import live
 from satupintu.cases.models import (
     TRANSITIONS,
     CannedResponse,
@@ -95,6 +96,14 @@ def _event(case: Case, kind: str, *, actor: User | None, now: datetime, body: st
                                     channel=channel, data=data or {}, created_at=now)
 
 
+def _sla(case: Case, now: datetime) -> None:
+    """Re-evaluate the case's SLA clocks in the writing transaction (the sla app builds on
+    cases, hence the late import)."""
+    from satupintu.sla.services import recompute
+
+    recompute(case, now)
+
+
 def _require_worker(by: User, case_or_client_id: int) -> None:
     require_perm(by, Perm.VIEW_OWN_WORK)
     require_client(by, case_or_client_id)
@@ -153,6 +162,9 @@ def create_case(
                now=now)
     audit.record("cases.created", actor=by, obj=case, client=client, request=request,
                  data={"reference": case.reference, "channel": channel})
+    _sla(case, now)
+    if assignee is not None:
+        live.publish_case(case, "assigned")
     return case
 
 
@@ -197,6 +209,7 @@ def change_status(case: Case, status: str, *, by: User, expected_version: int | 
     target, custom = _resolve_status(case, status)
     now = timezone.now()
     event = _apply_status(case, target, custom, by=by, now=now)
+    _sla(case, now)
     audit.record("cases.status_changed", actor=by, obj=case, client=case.client, request=request,
                  data=event.data)
     return case
@@ -230,6 +243,7 @@ def reply(case: Case, body: str, *, by: User, expected_version: int | None = Non
         _apply_status(case, Status.OPEN, None, by=by, now=now, why="reply")
     else:
         _touch(case, by, now)
+    _sla(case, now)
     audit.record("cases.replied", actor=by, obj=case, client=case.client, request=request,
                  data={"event": event.pk})
     return event
@@ -251,6 +265,8 @@ def receive_customer_message(case: Case, body: str, *, channel: str | None = Non
             _apply_status(case, Status.OPEN, None, by=None, now=now, why="customer_reply")
             _event(case, CaseEvent.Kind.INBOUND, actor=None, body=_body(body), channel=channel,
                    now=now)
+            _sla(case, now)
+            live.publish_case(case, "customer_message")
             return case
     if case.status in (Status.RESOLVED, Status.CLOSED):
         follow_up = create_case(case.client, case.customer, case.subject, by=None, body=body,
@@ -263,6 +279,8 @@ def receive_customer_message(case: Case, body: str, *, channel: str | None = Non
         _apply_status(case, Status.OPEN, None, by=None, now=now, why="customer_reply")
     else:
         _touch(case, None, now)
+    _sla(case, now)
+    live.publish_case(case, "customer_message")
     return case
 
 
@@ -319,6 +337,12 @@ def update_case(case: Case, *, by: User, expected_version: int | None = None,
         _event(case, CaseEvent.Kind.ASSIGNMENT, actor=by, now=now, data=assignment)
     audit.record("cases.updated", actor=by, obj=case, client=case.client, request=request,
                  data={**changes, **assignment})
+    if "priority" in changes:
+        _sla(case, now)
+    # Tell the new assignee (or, for an unassigned case, the new team) once this commits.
+    if (case.assignee_id if "assignee" in assignment
+            else "team" in assignment and not case.assignee_id and case.team_id):
+        live.publish_case(case, "assigned")
     return case
 
 

@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from satupintu.accounts.models import User
@@ -39,6 +41,7 @@ from satupintu.cases.models import (
     Status,
 )
 from satupintu.customers.models import Customer
+from satupintu.sla import services as sla_services
 
 PAGE_SIZE = 50
 
@@ -47,8 +50,16 @@ def visible_cases(request: HttpRequest) -> QuerySet[Case]:
     return scoped(Case.objects.all(), request)
 
 
+CLOCK_NAMES = {"first_response": _lazy("First response"),
+               "next_response": _lazy("Next response"),
+               "resolution": _lazy("Resolution")}
+SLA_WHAT = {"warning": _lazy("warning"), "breach": _lazy("breached"),
+            "escalated": _lazy("escalated")}
+
+
 def _filtered(request: HttpRequest, rows: QuerySet[Case]) -> tuple[QuerySet[Case], dict[str, str]]:
-    f = {k: request.GET.get(k, "").strip() for k in ("status", "priority", "q", "assignee")}
+    f = {k: request.GET.get(k, "").strip()
+         for k in ("status", "priority", "q", "assignee", "sort")}
     if f["status"] == "active" or not f["status"]:
         rows = rows.filter(status__in=ACTIVE_STATUSES)
     elif f["status"] in Status.values:
@@ -66,11 +77,15 @@ def _filtered(request: HttpRequest, rows: QuerySet[Case]) -> tuple[QuerySet[Case
 
 def _list(request: HttpRequest, rows: QuerySet[Case], title: str, url: str) -> HttpResponse:
     rows, filters = _filtered(request, rows)
-    rows = rows.select_related("customer", "assignee", "client", "client_status", "reason")
-    page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    rows = rows.select_related("customer", "assignee", "client", "client_status", "reason",
+                               "sla")
+    if filters["sort"] == "deadline":
+        rows = rows.order_by(F("sla__next_due").asc(nulls_last=True), "-created_at", "-id")
+    else:
+        rows = rows.order_by("-created_at", "-id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cases/case_list.html", {
-        "title": title, "page": page, "filters": filters, "url": url,
+        "title": title, "page": page, "filters": filters, "url": url, "now": timezone.now(),
         "statuses": Status.choices, "priorities": Priority.choices,
     })
 
@@ -107,8 +122,14 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         events = events.exclude(kind=CaseEvent.Kind.NOTE)
     language = get_language() or "id"
     events = _with_summaries(list(events), case, language)
+    if request.GET.get("fragment") == "timeline":
+        return render(request, "cases/_timeline.html", {"case": case, "events": events})
+    clocks = sla_services.clocks_for_display(sla_services.evaluate_case(case))
+    for clock in clocks:
+        clock["label"] = CLOCK_NAMES[str(clock["name"])]
     context: dict[str, Any] = {
         "case": case, "events": events, "worker": worker, "language": language,
+        "sla_clocks": clocks,
         "status_label": case.status_label(language),
         "reason_label": case.reason.path(language) if case.reason else "",
         "links": case.links_out.select_related("to_case").all(),
@@ -159,6 +180,9 @@ def _with_summaries(events: list[CaseEvent], case: Case, language: str) -> list[
         elif e.kind == CaseEvent.Kind.UPDATE and "priority" in e.data:
             old, new = e.data["priority"]
             summary = f"{Priority(old).label} → {Priority(new).label}"
+        elif e.kind == CaseEvent.Kind.SLA and e.data.get("sla") in SLA_WHAT:
+            clock = CLOCK_NAMES.get(e.data.get("clock", ""), "")
+            summary = f"{clock}: {SLA_WHAT[e.data['sla']]}"
         e.summary = summary  # type: ignore[attr-defined]
     return events
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "satupintu.audit",
     "satupintu.customers",
     "satupintu.cases",
+    "satupintu.sla",
     "satupintu.knowledge",
     "satupintu.web",
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from satupintu.demo import cases, knowledge, organisation
+from satupintu.demo import cases, knowledge, organisation, sla
 
 DEMO_PASSWORD = organisation.DEMO_PASSWORD
-STEPS = [organisation.build, cases.build, knowledge.build]
+STEPS = [organisation.build, cases.build, sla.build, knowledge.build]
 
 
 def is_loaded() -> bool:

@@ -11,6 +11,10 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def team_group(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
 class NotificationsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -19,12 +23,18 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        team_id = getattr(user, "team_id", None)
+        if team_id is not None:
+            self.team = team_group(team_id)
+            await self.channel_layer.group_add(self.team, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "user": user.get_username()})
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if hasattr(self, "team"):
+            await self.channel_layer.group_discard(self.team, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
