@@ -8,7 +8,9 @@ Prints a results table and writes bench/wfm/results.md.  Sections:
    vs pyworkforce's ErlangC loop; every disagreement is checked with exact arithmetic.
 2. Erlang A required agents for 336 intervals (time).
 3. Shift selection, 7 days x 48 periods x 90 templates: HiGHS MILP vs pyworkforce's
-   CP-SAT models (MinAbsDifference, MinRequiredResources), same problem, CP-SAT capped.
+   CP-SAT models (MinAbsDifference, MinRequiredResources), same problem, CP-SAT capped;
+   then break *placement* (lunch windows of 3 to 5 offsets, 1 or 2 breaks a shift):
+   the implicit (Bechtold-Jacobs) model vs the explicit one-column-per-offset model.
 4. Forecast accuracy on the Anonymous Bank log: rolling-origin backtest, WAPE / MASE of
    satupintu's profile model, seasonal naive and statsforecast MSTL; time for 50 queues.
 5. Erlang A against what the bank achieved: per half hour, arrival rate, AHT, patience
@@ -35,7 +37,7 @@ import bankdata  # noqa: E402
 
 from satupintu.engine.erlang import erlang_a_metrics, offered_load  # noqa: E402
 from satupintu.engine.forecast import backtest, forecast_volumes  # noqa: E402
-from satupintu.engine.schedule import ShiftTemplate, select_shifts  # noqa: E402
+from satupintu.engine.schedule import ShiftPlan, ShiftTemplate, select_shifts  # noqa: E402
 from satupintu.engine.staffing import Targets, required_agents, required_agents_for_load  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str, str]] = []  # (section, measure, satupintu, peer, ratio)
@@ -271,6 +273,74 @@ def bench_schedule(cp_sat_limit: float) -> None:
         f"{t_peer_b:.2f}",
         f"{t_peer_b / t_ours_b:.1f}x",
     )
+
+
+def break_problem(seed: int = 3) -> tuple[np.ndarray, list[ShiftTemplate]]:
+    """7 x 48 requirement of ``shift_problem`` and 90 templates with break *windows*:
+    9 h with a 1 h lunch starting 3 to 5 h in; 8 h with a 30-min break 2 to 3 h in and
+    a 1 h lunch 4 to 5.5 h in; 6 h with a 30-min break 2 to 3.5 h in."""
+    from satupintu.engine.schedule import BreakRule
+
+    req, _ = shift_problem(seed)
+    ts = []
+    for start in range(0, 48 - 18 + 1):
+        ts.append(ShiftTemplate(f"9h-{start:02d}", start, 18, breaks=(BreakRule(2, 6, 10),)))
+    for start in range(0, 48 - 16 + 1):
+        brk = (BreakRule(1, 4, 6), BreakRule(2, 8, 11))
+        ts.append(ShiftTemplate(f"8h-{start:02d}", start, 16, breaks=brk))
+    for start in range(0, 48 - 12 + 1):
+        ts.append(ShiftTemplate(f"6h-{start:02d}", start, 12, breaks=(BreakRule(1, 4, 7),)))
+    idx = np.linspace(0, len(ts) - 1, 90).round().astype(int)
+    return req, [ts[i] for i in idx]
+
+
+def _plan_result(plan: ShiftPlan) -> str:
+    return f"{plan.objective:.3f} " + ("(optimal)" if plan.optimal else f"(gap {plan.mip_gap:.2%})")
+
+
+def bench_breaks(explicit_limit: float) -> None:
+    print("\n3b. Break placement with windows, 7 x 48 x 90 templates", flush=True)
+    req, templates = break_problem()
+    cases = (
+        ("default weights (10 under, 1 over, 0.01/h)", {}),
+        (
+            "min sum of abs(scheduled - required)",
+            {"under_weight": 1.0, "over_weight": 1.0, "cost_weight": 0.0, "mip_rel_gap": 0.0},
+        ),
+    )
+    for label, kw in cases:
+        t0 = time.perf_counter()
+        imp = select_shifts(req, templates, time_limit_s=60, **kw)  # implicit, blocks
+        t_imp = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        exp = select_shifts(req, templates, break_model="explicit", time_limit_s=60, **kw)
+        t_exp = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        old = select_shifts(
+            req,
+            templates,
+            break_model="explicit",
+            decompose=False,
+            time_limit_s=explicit_limit,
+            **kw,
+        )
+        t_old = time.perf_counter() - t0
+
+        row("breaks", f"{label}: implicit (default): objective", _plan_result(imp))
+        row("breaks", f"{label}: implicit (default): time (s)", f"{t_imp:.2f}")
+        row(
+            "breaks",
+            f"{label}: explicit, same blocks + fixing",
+            _plan_result(exp),
+            f"{t_exp:.2f} s",
+        )
+        row(
+            "breaks",
+            f"{label}: explicit, one plain MILP (before)",
+            _plan_result(old),
+            f"{t_old:.2f} s",
+            f"{t_old / t_imp:.1f}x",
+        )
 
 
 # --------------------------------------------------------------------------- 4 forecast
@@ -519,7 +589,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer forecast series, CP-SAT 10 s")
     parser.add_argument("--cp-sat-limit", type=float, default=60.0)
-    parser.add_argument("--only", choices=("erlang_c", "erlang_a", "schedule", "forecast", "bank"))
+    parser.add_argument(
+        "--only", choices=("erlang_c", "erlang_a", "schedule", "breaks", "forecast", "bank")
+    )
     args = parser.parse_args(argv)
     limit = 10.0 if args.quick else args.cp_sat_limit
     started = time.perf_counter()
@@ -528,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         "erlang_c": bench_erlang_c,
         "erlang_a": bench_erlang_a,
         "schedule": lambda: bench_schedule(limit),
+        "breaks": lambda: bench_breaks(20.0 if args.quick else 60.0),
         "forecast": lambda: bench_forecast(args.quick),
         "bank": bench_bank,
     }

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "satupintu.commands.erlang",
     "satupintu.commands.staffing",
     "satupintu.commands.schedule",
+    "satupintu.commands.roster",
     "satupintu.commands.simulate",
 ]
 

@@ -32,7 +32,10 @@ class Agent:
     """A named agent.  ``contract_hours`` a week; ``available_days`` weekdays (0 = Mon)
     the agent can work; ``leave_days`` approved leave; ``preferences`` template name ->
     score (positive = wants it); ``preferred_days_off`` days the agent would rather not
-    work."""
+    work.  ``available_periods`` narrows availability within a day: weekday -> windows
+    ``(first, end)`` in periods from that day's midnight (``end`` may pass midnight, up
+    to two days of periods); a shift is allowed only if it lies inside one window.
+    Weekdays missing from it keep the whole day."""
 
     name: str
     skills: frozenset[str] = frozenset()
@@ -41,6 +44,15 @@ class Agent:
     leave_days: frozenset[int] = frozenset()
     preferences: dict[str, float] = field(default_factory=dict)
     preferred_days_off: frozenset[int] = frozenset()
+    available_periods: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+
+    def fits(self, day: int, start: int, length: int) -> bool:
+        """Whether a shift from period ``start`` of weekday ``day`` for ``length`` periods
+        lies inside the agent's availability windows of that day."""
+        windows = self.available_periods.get(day % 7)
+        if windows is None:
+            return True
+        return any(a <= start and start + length <= b for a, b in windows)
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,10 @@ def _roster(
     for ai, ag in enumerate(agents):
         for d, name in keys:
             day = d % 7
-            if "availability" not in relax and day not in ag.available_days:
+            if "availability" not in relax and (
+                day not in ag.available_days
+                or not ag.fits(day, by_name[name].start, by_name[name].length)
+            ):
                 continue
             if "leave" not in relax and day in ag.leave_days:
                 continue
