@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from satupintu.demo import cases, knowledge, organisation, sla
+from satupintu.demo import cases, deviations, knowledge, organisation, sla
 
 DEMO_PASSWORD = organisation.DEMO_PASSWORD
-STEPS = [organisation.build, cases.build, sla.build, knowledge.build]
+STEPS = [organisation.build, cases.build, sla.build, knowledge.build, deviations.build]
 
 
 def is_loaded() -> bool:

@@ -190,3 +190,12 @@ def acknowledge(request: HttpRequest, version_id: int, payload: AckIn) -> Status
                                        answers=payload.answers, request=request)
     return Status(201, {"version_id": version.pk, "acknowledged_at": ack.acknowledged_at,
                         "score": ack.score})
+
+
+def _mount_deviations() -> None:
+    from satupintu.knowledge.api_deviations import router as deviations_router
+
+    router.add_router("/deviations", deviations_router)
+
+
+_mount_deviations()

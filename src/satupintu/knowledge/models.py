@@ -238,3 +238,28 @@ class Synonym(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} → {self.means}"
+
+
+from satupintu.knowledge.models_deviation import (  # noqa: E402
+    Deviation,
+    DeviationReason,
+    DeviationSettings,
+    DeviationStatus,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "OPEN_STATUSES",
+    "Acknowledgement",
+    "Article",
+    "ArticleVersion",
+    "Audience",
+    "Deviation",
+    "DeviationReason",
+    "DeviationSettings",
+    "DeviationStatus",
+    "Kind",
+    "KnowledgeSettings",
+    "Status",
+    "Synonym",
+]

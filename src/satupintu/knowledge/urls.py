@@ -1,6 +1,6 @@
 from django.urls import path
 
-from satupintu.knowledge import views
+from satupintu.knowledge import views, views_deviations
 
 app_name = "knowledge"
 
@@ -17,4 +17,11 @@ urlpatterns = [
     path("versions/<int:pk>/<slug:action>/", views.version_action, name="action"),
     path("acknowledgements/", views.pending, name="pending"),
     path("acknowledgements/teams/", views.team_report, name="team_report"),
+    path("deviations/", views_deviations.deviation_list, name="deviations"),
+    path("deviations/new/", views_deviations.deviation_new, name="deviation_new"),
+    path("deviations/report/", views_deviations.report, name="deviation_report"),
+    path("deviations/<int:pk>/", views_deviations.deviation_detail, name="deviation"),
+    path("deviations/<int:pk>/decide/", views_deviations.deviation_decide,
+         name="deviation_decide"),
+    path("articles/<int:pk>/deviations/", views_deviations.review, name="deviation_review"),
 ]

@@ -280,6 +280,12 @@ def team_report(request: HttpRequest) -> HttpResponse:
                   {"report": queries.acknowledgement_report(teams)})
 
 
+def _response_minutes(client_id: int) -> int:
+    from satupintu.knowledge.services import deviations
+
+    return deviations.response_minutes(client_id)
+
+
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
     """Each client's synonym dictionary (writers) and approver roles (organisation managers)."""
@@ -295,7 +301,13 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             else:
                 client = get_visible_or_404(visible_clients(request),
                                             pk=request.POST.get("client", "0") or 0)
-                if "approver_roles" in request.POST or "save_roles" in request.POST:
+                if "response_minutes" in request.POST:
+                    from satupintu.knowledge.services import deviations
+
+                    deviations.set_response_minutes(
+                        client, request.POST.get("response_minutes", ""), by=user,
+                        request=request)
+                elif "approver_roles" in request.POST or "save_roles" in request.POST:
                     settings_service.set_approver_roles(
                         client, request.POST.getlist("approver_roles"), by=user,
                         request=request)
@@ -314,7 +326,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         config = KnowledgeSettings.objects.filter(client=client).first()
         rows.append({"client": client,
                      "synonyms": Synonym.objects.filter(client=client).order_by("term"),
-                     "approver_roles": config.approver_roles if config else []})
+                     "approver_roles": config.approver_roles if config else [],
+                     "response_minutes": _response_minutes(client.pk)})
     return render(request, "knowledge/settings.html", {
         "rows": rows, "defaults": sorted(DEFAULT_SYNONYMS.items()),
         "roles": approver_roles,

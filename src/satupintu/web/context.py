@@ -17,6 +17,7 @@ _MENU = [
     ("customers:list", _("Customers"), Perm.VIEW_OWN_WORK),
     ("knowledge:list", _("Knowledge base"), Perm.VIEW_KNOWLEDGE),
     ("knowledge:team_report", _("Acknowledgements"), Perm.VIEW_TEAM_MEMBERS),
+    ("knowledge:deviations", _("Deviations"), Perm.VIEW_OWN_WORK),
     ("web:clients", _("Clients"), Perm.VIEW_CLIENTS),
     ("web:teams", _("Teams"), Perm.VIEW_TEAMS),
     ("web:audit", _("Audit trail"), Perm.VIEW_AUDIT),

@@ -287,6 +287,9 @@ def publish(version: ArticleVersion, *, by: User, effective_from: datetime | Non
     version.published_by, version.published_at = by, now
     version.effective_from = max(effective_from or now, now)
     version.save()
+    from satupintu.knowledge.services.deviations import mark_incorporated
+
+    mark_incorporated(version, by=by, request=request)
     audit.record("knowledge.published", actor=by, obj=version, client=version.article.client,
                  request=request,
                  data={"effective_from": version.effective_from.isoformat(),
