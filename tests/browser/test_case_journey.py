@@ -35,8 +35,8 @@ def test_agent_works_a_case_from_new_to_closed(page, live_server, org, artifacts
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "alice")
     page.fill("#id_password", org.password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     assert "/accounts/login/" not in page.url  # agents have no second factor
 
     page.goto(f"{live_server.url}/cases/{case.reference}/")
@@ -47,8 +47,8 @@ def test_agent_works_a_case_from_new_to_closed(page, live_server, org, artifacts
     page.screenshot(path=str(artifacts / "case-new.png"), full_page=True)
 
     page.fill("#note-body", "Nasabah sudah diverifikasi lewat telepon.")
-    page.click("button:has-text('Add note')")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("button:has-text('Add note')")
     assert "Note added." in page.inner_text(".flash")
     note = timeline.locator("li.event-note")
     assert "Nasabah sudah diverifikasi lewat telepon." in note.inner_text()
@@ -56,15 +56,15 @@ def test_agent_works_a_case_from_new_to_closed(page, live_server, org, artifacts
 
     for i, (target, summary) in enumerate(STEPS):
         page.select_option("#status", target)
-        page.click("form[action$='/status/'] button[type=submit]")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.click("form[action$='/status/'] button[type=submit]")
         assert "Status changed." in page.inner_text(".flash"), page.inner_text("main")
         assert _status_chip(page) == LABELS[target]
         assert summary in timeline.locator("li.event-status").nth(i).inner_text()
         if i == 0:
             page.fill("#reply-body", "Baik Bu Dewi, kartu Anda sedang kami buka blokirnya.")
-            page.click("button:has-text('Send reply')")
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.click("button:has-text('Send reply')")
             assert "Reply sent." in page.inner_text(".flash")
             reply = timeline.locator("li.event-outbound")
             assert "kartu Anda sedang kami buka blokirnya" in reply.inner_text()

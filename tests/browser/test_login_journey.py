@@ -47,8 +47,8 @@ def test_supervisor_sets_up_totp_and_reads_home_in_indonesian(page, live_server,
     assert "Alpha Bank" in page.content()
     page.screenshot(path=str(artifacts / "supervisor-home-en.png"), full_page=True)
 
-    page.select_option("#language-select", "id")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the select submits its form on change
+        page.select_option("#language-select", "id")
     assert page.inner_text("[data-testid=home-title]") == "Lantai operasional"
     assert page.locator("html").get_attribute("lang") == "id"
     assert "Keluar" in page.inner_text("header")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("customers/", include("satupintu.customers.urls")),
     path("cases/", include("satupintu.cases.urls")),
     path("knowledge/", include("satupintu.knowledge.urls")),
+    path("help/", include("satupintu.knowledge.urls_help")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

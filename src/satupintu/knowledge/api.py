@@ -196,6 +196,9 @@ def _mount_deviations() -> None:
     from satupintu.knowledge.api_deviations import router as deviations_router
 
     router.add_router("/deviations", deviations_router)
+    from satupintu.knowledge.api_help import router as help_router
+
+    router.add_router("", help_router)
 
 
 _mount_deviations()

@@ -246,6 +246,7 @@ from satupintu.knowledge.models_deviation import (  # noqa: E402
     DeviationSettings,
     DeviationStatus,
 )
+from satupintu.knowledge.models_faq import FaqQuestion, FaqSettings, Helped  # noqa: E402
 
 __all__ = [
     "LANGUAGES",
@@ -258,6 +259,9 @@ __all__ = [
     "DeviationReason",
     "DeviationSettings",
     "DeviationStatus",
+    "FaqQuestion",
+    "FaqSettings",
+    "Helped",
     "Kind",
     "KnowledgeSettings",
     "Status",

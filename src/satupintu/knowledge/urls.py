@@ -1,6 +1,6 @@
 from django.urls import path
 
-from satupintu.knowledge import views, views_deviations
+from satupintu.knowledge import views, views_deviations, views_help
 
 app_name = "knowledge"
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("deviations/<int:pk>/decide/", views_deviations.deviation_decide,
          name="deviation_decide"),
     path("articles/<int:pk>/deviations/", views_deviations.review, name="deviation_review"),
+    path("help-report/", views_help.help_report, name="help_report"),
 ]
