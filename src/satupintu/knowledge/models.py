@@ -267,3 +267,6 @@ __all__ = [
     "Status",
     "Synonym",
 ]
+from satupintu.knowledge.models_usage import SopUsage  # noqa: E402
+
+__all__ += ["SopUsage"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from satupintu.knowledge import views, views_deviations, views_help
+from satupintu.knowledge import views, views_deviations, views_help, views_usage
 
 app_name = "knowledge"
 
@@ -25,4 +25,5 @@ urlpatterns = [
          name="deviation_decide"),
     path("articles/<int:pk>/deviations/", views_deviations.review, name="deviation_review"),
     path("help-report/", views_help.help_report, name="help_report"),
+    path("cases/<str:reference>/followed/", views_usage.case_followed, name="case_followed"),
 ]
