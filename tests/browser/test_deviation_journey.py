@@ -50,6 +50,16 @@ def asgi_url(transactional_db: Any, settings: Any, tmp_path: Any) -> Iterator[st
         connection.settings_dict["NAME"] = str(path)
     else:
         connection.close()  # the child must not share this process's socket
+    # Earlier async tests leave asgiref's shared worker thread and a channel layer behind;
+    # a forked child inherits the executor but not its thread, so every database call of a
+    # WebSocket consumer would wait forever. Give the child fresh ones.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
+    from channels.layers import channel_layers
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+    channel_layers.backends.clear()
     server = DaphneProcess(HOST, partial(make_application,
                                          static_wrapper=ASGIStaticFilesHandler))
     server.start()
