@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
 from satupintu.accounts.permissions import get_visible_or_404, has_perm, require_perm, scoped
 from satupintu.accounts.roles import Perm
 from satupintu.cases import services
-from satupintu.cases.models import Case, CaseEvent
+from satupintu.cases.models import Attachment, Case, CaseEvent
 from satupintu.cases.models import Status as CaseStatus
 from satupintu.customers.models import Customer
 from satupintu.sla import services as sla_services
@@ -179,3 +181,63 @@ def change_status(request: HttpRequest, reference: str, payload: StatusIn) -> Ca
     services.change_status(case, payload.status, by=request.user,  # type: ignore[arg-type]
                            expected_version=payload.version, request=request)
     return _out(get_visible_or_404(_cases(request), pk=case.pk))
+
+
+class AttachmentOut(Schema):
+    id: int
+    event_id: int | None
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str | None
+    created_at: datetime
+    download_url: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+def _attachment_out(a: Attachment) -> AttachmentOut:
+    from django.urls import reverse
+
+    return AttachmentOut(
+        id=a.pk, event_id=a.event_id, file_name=a.original_name, content_type=a.content_type,
+        size=a.size, sha256=a.sha256,
+        uploaded_by=a.uploaded_by.get_username() if a.uploaded_by else None,
+        created_at=a.created_at, download_url=reverse("cases:attachment", args=[a.pk]))
+
+
+@router.get("/{reference}/attachments", response=list[AttachmentOut],
+            summary="The case's files")
+def list_attachments(request: HttpRequest, reference: str) -> list[AttachmentOut]:
+    from satupintu.cases.views import _attachments
+
+    require_perm(request.user, Perm.VIEW_CLIENTS)
+    case = get_visible_or_404(_cases(request), reference=reference)
+    return [_attachment_out(a) for a in _attachments(request, case)]
+
+
+@router.post("/{reference}/attachments", response={201: AttachmentOut, 413: ErrorOut},
+             summary="Attach a file (multipart: file, optional note body)")
+def add_attachment(request: HttpRequest, reference: str, file: File[UploadedFile],
+                   body: Form[str] = "") -> Status:
+    case = _case_for_work(request, reference)
+    try:
+        attachment = services.add_attachment(case, file, by=request.user,  # type: ignore[arg-type]
+                                             note=body, request=request)
+    except ValidationError as exc:
+        if getattr(exc, "code", "") == "too_large":
+            return Status(413, ErrorOut(code="file_too_large", message=" ".join(exc.messages)))
+        raise
+    return Status(201, _attachment_out(attachment))
+
+
+@router.get("/attachments/{attachment_id}", summary="Download a file (always as attachment)")
+def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    from satupintu.cases.views import attachment_response, visible_attachments
+
+    return attachment_response(get_visible_or_404(visible_attachments(request),
+                                                  pk=attachment_id))

@@ -290,3 +290,55 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Attachment(models.Model):
+    """A file on a case (optionally on one timeline entry). The bytes live in the storage
+    backend under a random key, never in the database and never under the user's file name."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="attachments")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=200, unique=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def internal(self) -> bool:
+        return self.event_id is not None and self.event.kind == CaseEvent.Kind.NOTE  # type: ignore[union-attr]
+
+
+class SavedView(models.Model):
+    """A user's named filter set of "My cases" or the team queue."""
+
+    class ListName(models.TextChoices):
+        MINE = "mine", _("My cases")
+        QUEUE = "queue", _("Team queue")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="saved_case_views")
+    list_name = models.CharField(max_length=10, choices=ListName.choices)
+    name = models.CharField(_("name"), max_length=80)
+    filters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "list_name", "name"],
+                                               name="savedview_unique")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,12 +7,19 @@ other silently), writes the change and its timeline event in one transaction, an
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
 import re
+import secrets
+import zipfile
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,6 +32,7 @@ from satupintu.audit import services as audit
 from satupintu.cases import live
 from satupintu.cases.models import (
     TRANSITIONS,
+    Attachment,
     CannedResponse,
     Case,
     CaseCounter,
@@ -35,6 +43,7 @@ from satupintu.cases.models import (
     ClientStatus,
     ContactReason,
     Priority,
+    SavedView,
     Status,
     Tag,
 )
@@ -373,3 +382,180 @@ def render_canned(canned: CannedResponse, case: Case, language: str = "id") -> s
     template = canned.body_en if language == "en" and canned.body_en else canned.body_id
     values = {"customer_name": resolve(case.customer).name, "case_reference": case.reference}
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+# --- attachments -------------------------------------------------------------------------
+
+# What the bytes must look like, by type. Office formats are recognised by their container
+# (OLE2 or OOXML zip) plus the extension; text must be UTF-8 without markup.
+OFFICE_TYPES = {
+    ".doc": "application/msword", ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+DEFAULT_ALLOWED_TYPES = frozenset({
+    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf",
+    "text/plain", "text/csv", *OFFICE_TYPES.values(),
+})
+REFUSED_EXTENSIONS = frozenset({
+    ".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".js", ".mjs", ".xml", ".exe",
+    ".dll", ".com", ".bat", ".cmd", ".sh", ".ps1", ".msi", ".scr", ".jar", ".apk", ".php",
+    ".vbs", ".hta",
+})
+_MARKUP = re.compile(rb"<\s*(!doctype|html|head|body|script|svg|iframe|object|embed|\?xml|"
+                     rb"meta|a\s|img\s|div|style|link)", re.IGNORECASE)
+_SNIFF_BYTES = 8192
+
+
+def allowed_types() -> frozenset[str]:
+    configured = getattr(settings, "ATTACHMENT_ALLOWED_TYPES", None)
+    return frozenset(configured) & DEFAULT_ALLOWED_TYPES if configured else DEFAULT_ALLOWED_TYPES
+
+
+def detect_type(head: bytes, name: str, upload: Any = None) -> str | None:
+    """The content type the bytes prove, or None for anything not on the allow list
+    (executables, HTML, SVG, scripts, unknown binaries)."""
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if ext in REFUSED_EXTENSIONS:
+        return None
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return OFFICE_TYPES.get(ext) if ext in (".doc", ".xls", ".ppt") else None
+    if head.startswith(b"PK\x03\x04"):
+        if ext not in OFFICE_TYPES or ext in (".doc", ".xls", ".ppt") or upload is None:
+            return None
+        try:
+            upload.seek(0)
+            names = set(zipfile.ZipFile(upload).namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        finally:
+            upload.seek(0)
+        if "[Content_Types].xml" in names or "mimetype" in names:
+            return OFFICE_TYPES[ext]
+        return None
+    if head.startswith((b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")):
+        return None
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a character cut at the sniff boundary is fine
+            return None
+    if _MARKUP.search(head):
+        return None
+    if ext == ".csv" or mimetypes.guess_type(name)[0] == "text/csv":
+        return "text/csv"
+    return "text/plain"
+
+
+def _safe_name(name: str) -> str:
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>').strip()
+    return name[:255] or "file"
+
+
+def validate_upload(upload: Any) -> tuple[str, bytes]:
+    """Check an uploaded file: not empty, not too large, an allowed type. Returns the
+    detected content type and the first bytes."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if upload is None or not upload.size:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if upload.size > limit:
+        raise ValidationError(_("The file is too large (at most %(mb)s MB).")
+                              % {"mb": f"{limit / (1024 * 1024):g}"}, code="too_large")
+    upload.seek(0)
+    head = upload.read(_SNIFF_BYTES)
+    upload.seek(0)
+    kind = detect_type(head, upload.name or "", upload)
+    if kind is None or kind not in allowed_types():
+        raise ValidationError(_("This type of file is not allowed; attach images, PDF, text, "
+                                "CSV or office documents."), code="forbidden_type")
+    return kind, head
+
+
+@transaction.atomic
+def add_attachment(case: Case, upload: Any, *, by: User, note: str = "",
+                   event: CaseEvent | None = None,
+                   request: HttpRequest | None = None) -> Attachment:
+    """Store a file on a case, under a random key through the storage API; with ``note``,
+    an internal note carries it on the timeline."""
+    _require_worker(by, case.client_id)
+    content_type, _head = validate_upload(upload)
+    if event is not None and event.case_id != case.pk:
+        raise ValidationError(_("That timeline entry belongs to another case."))
+    case = _lock(case, None)
+    if case.status == Status.CLOSED:
+        raise ValidationError(_("This case is closed; files can no longer be attached."),
+                              code="closed")
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    now = timezone.now()
+    if note.strip():
+        event = _event(case, CaseEvent.Kind.NOTE, actor=by, body=_body(note), now=now)
+    key = default_storage.save(f"attachments/{now:%Y/%m}/{secrets.token_hex(20)}",
+                               File(upload))
+    try:
+        attachment = Attachment.objects.create(
+            case=case, event=event, original_name=_safe_name(upload.name or ""),
+            content_type=content_type, size=upload.size, sha256=digest.hexdigest(),
+            storage_key=key, uploaded_by=by)
+        _touch(case, by, now)
+        audit.record("cases.attachment_added", actor=by, obj=case, client=case.client,
+                     request=request, data={"attachment": attachment.pk,
+                                            "size": attachment.size, "type": content_type,
+                                            "sha256": attachment.sha256})
+    except BaseException:
+        default_storage.delete(key)  # no file without its row
+        raise
+    return attachment
+
+
+# --- saved views ---------------------------------------------------------------------------
+
+SAVED_FILTER_KEYS = ("status", "priority", "assignee", "sort", "q")
+
+
+@transaction.atomic
+def save_view(user: User, list_name: str, name: str, filters: dict[str, str], *,
+              request: HttpRequest | None = None) -> SavedView:
+    """Save (or overwrite) one of the user's named filter sets of a case list."""
+    require_perm(user, Perm.VIEW_CLIENTS)
+    if list_name not in SavedView.ListName.values:
+        raise ValidationError(_("Unknown list."), code="unknown_list")
+    name = (name or "").strip()[:80]
+    if not name:
+        raise ValidationError(_("Give the view a name."), code="name_required")
+    clean = {k: str(filters.get(k, "")).strip()[:100] for k in SAVED_FILTER_KEYS
+             if str(filters.get(k, "")).strip()}
+    view, _created = SavedView.objects.update_or_create(
+        user=user, list_name=list_name, name=name, defaults={"filters": clean})
+    audit.record("cases.view_saved", actor=user, obj=view, request=request,
+                 data={"list": list_name, "name": name})
+    return view
+
+
+@transaction.atomic
+def delete_view(view: SavedView, *, by: User, request: HttpRequest | None = None) -> None:
+    if view.user_id != by.pk:
+        raise ValidationError(_("That view is not yours."))
+    audit.record("cases.view_deleted", actor=by, obj=view, request=request,
+                 data={"name": view.name})
+    view.delete()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import F, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -31,6 +34,7 @@ from satupintu.cases import services
 from satupintu.cases.models import (
     ACTIVE_STATUSES,
     TRANSITIONS,
+    Attachment,
     CannedResponse,
     Case,
     CaseEvent,
@@ -38,6 +42,7 @@ from satupintu.cases.models import (
     ClientStatus,
     ContactReason,
     Priority,
+    SavedView,
     Status,
 )
 from satupintu.customers.models import Customer
@@ -76,6 +81,12 @@ def _filtered(request: HttpRequest, rows: QuerySet[Case]) -> tuple[QuerySet[Case
 
 
 def _list(request: HttpRequest, rows: QuerySet[Case], title: str, url: str) -> HttpResponse:
+    saved = SavedView.objects.filter(user=request.user, list_name=url.split(":")[1])
+    view_id = request.GET.get("view", "")
+    if view_id.isdigit() and not any(request.GET.get(k) for k in services.SAVED_FILTER_KEYS):
+        chosen = get_visible_or_404(saved, pk=int(view_id))
+        request.GET = request.GET.copy()
+        request.GET.update(chosen.filters)
     rows, filters = _filtered(request, rows)
     rows = rows.select_related("customer", "assignee", "client", "client_status", "reason",
                                "sla")
@@ -87,6 +98,7 @@ def _list(request: HttpRequest, rows: QuerySet[Case], title: str, url: str) -> H
     return render(request, "cases/case_list.html", {
         "title": title, "page": page, "filters": filters, "url": url, "now": timezone.now(),
         "statuses": Status.choices, "priorities": Priority.choices,
+        "saved_views": saved, "list_name": url.split(":")[1],
     })
 
 
@@ -134,6 +146,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "reason_label": case.reason.path(language) if case.reason else "",
         "links": case.links_out.select_related("to_case").all(),
         "linked_from": case.links_in.select_related("from_case").all(),
+        "attachments": _attachments(request, case),
+        "attachment_max_mb": f"{settings.ATTACHMENT_MAX_BYTES / (1024 * 1024):g}",
     }
     if worker:
         allowed = TRANSITIONS[case.status]
@@ -292,3 +306,87 @@ def case_new(request: HttpRequest) -> HttpResponse:
         return redirect("customers:detail", pk=customer.pk)
     messages.success(request, _("Case %(reference)s opened.") % {"reference": case.reference})
     return redirect("cases:detail", reference=case.reference)
+
+
+# --- attachments -------------------------------------------------------------------------
+
+def _attachments(request: HttpRequest, case: Case) -> QuerySet[Attachment]:
+    rows = case.attachments.select_related("event", "uploaded_by")
+    if not has_perm(request.user, Perm.VIEW_OWN_WORK):
+        rows = rows.exclude(event__kind=CaseEvent.Kind.NOTE)  # notes' files stay internal
+    return rows
+
+
+def visible_attachments(request: HttpRequest) -> QuerySet[Attachment]:
+    require_perm(request.user, Perm.VIEW_CLIENTS)
+    rows = scoped(Attachment.objects.select_related("case", "event"), request, "case__client")
+    if not has_perm(request.user, Perm.VIEW_OWN_WORK):
+        rows = rows.exclude(event__kind=CaseEvent.Kind.NOTE)
+    return rows
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """Always a download, never rendered inline: the stored (detected) type, nosniff, and a
+    sandbox policy in case a browser tries anyway."""
+    try:
+        handle = default_storage.open(attachment.storage_key, "rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("Not found.")) from exc
+    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    return attachment_response(get_visible_or_404(visible_attachments(request), pk=pk))
+
+
+@login_required
+@require_POST
+def post_attachment(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case_for_work(request, reference)
+    upload = request.FILES.get("file")
+    try:
+        services.add_attachment(case, upload, by=request.user,  # type: ignore[arg-type]
+                                note=request.POST.get("body", ""), request=request)
+    except ValidationError as exc:
+        if getattr(exc, "code", "") == "too_large":
+            return render(request, "web/error.html", {"message": " ".join(exc.messages)},
+                          status=413)
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("File attached."))
+    return redirect("cases:detail", reference=case.reference)
+
+
+# --- saved views ---------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def post_saved_view(request: HttpRequest) -> HttpResponse:
+    require_perm(request.user, Perm.VIEW_CLIENTS)
+    list_name = request.POST.get("list", "")
+    target = "cases:mine" if list_name == "mine" else "cases:queue"
+    try:
+        view = services.save_view(request.user, list_name,  # type: ignore[arg-type]
+                                  request.POST.get("name", ""),
+                                  {k: request.POST.get(k, "") for k in services.SAVED_FILTER_KEYS},
+                                  request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(target)
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect(f"{reverse(target)}?view={view.pk}")
+
+
+@login_required
+@require_POST
+def delete_saved_view(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_visible_or_404(SavedView.objects.filter(user=request.user), pk=pk)
+    target = "cases:mine" if view.list_name == "mine" else "cases:queue"
+    services.delete_view(view, by=request.user, request=request)  # type: ignore[arg-type]
+    messages.success(request, _("View deleted."))
+    return redirect(target)

@@ -218,6 +218,10 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- requests --------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1024 * 1024)
 API_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Case attachments: their own, larger limit, allowed on the upload paths only (the request
+# size middleware); the types a deployment accepts (never executables, HTML, SVG or scripts).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_ALLOWED_TYPES = env_list("ATTACHMENT_ALLOWED_TYPES", [])  # empty: the built-in list
 
 # --- real time and background work ----------------------------------------------------
 REDIS_URL = env("REDIS_URL")

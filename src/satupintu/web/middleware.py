@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -10,6 +11,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 Handler = Callable[[HttpRequest], HttpResponse]
+
+# The attachment upload endpoints (web form and API) take up to ATTACHMENT_MAX_BYTES.
+ATTACHMENT_UPLOAD_PATH = re.compile(r"^/(?:api/v1/)?cases/[^/]+/attachments/?$")
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the small form fields
 
 
 class RequestSizeLimitMiddleware:
@@ -24,6 +29,8 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.method == "POST" and ATTACHMENT_UPLOAD_PATH.match(request.path):
+            limit = max(limit, settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD)
         if length > limit:
             message = _("The request is too large (at most %(limit)d KB).") % {
                 "limit": limit // 1024}
