@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv-bench"
 PYTHON = VENV / "bin" / "python"
-SUITES = ["wfm", "sim"]
+SUITES = ["wfm", "sim", "onedoor"]
 
 
 def ensure_venv() -> None:

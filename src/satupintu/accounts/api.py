@@ -7,7 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from satupintu.accounts.models import PersonalAccessToken
 from satupintu.accounts.permissions import (
@@ -19,12 +19,11 @@ from satupintu.accounts.permissions import (
 )
 from satupintu.accounts.roles import Perm
 from satupintu.accounts.services import tokens
+from satupintu.config.schemas import Strict
 
 router = Router(tags=["accounts"])
 
 
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ClientOut(Schema):

@@ -9,21 +9,20 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from satupintu.accounts.permissions import get_visible_or_404, has_perm, require_perm, scoped
 from satupintu.accounts.roles import Perm
 from satupintu.cases import services
 from satupintu.cases.models import Attachment, Case, CaseEvent
 from satupintu.cases.models import Status as CaseStatus
+from satupintu.config.schemas import Strict
 from satupintu.customers.models import Customer
 from satupintu.sla import services as sla_services
 
 router = Router(tags=["cases"])
 
 
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CaseIn(Strict):

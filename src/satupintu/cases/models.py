@@ -188,6 +188,11 @@ class Case(models.Model):
             models.Index(fields=["client", "status", "-created_at"], name="case_queue"),
             models.Index(fields=["assignee", "status"], name="case_assignee"),
             models.Index(fields=["customer", "-created_at"], name="case_customer"),
+            # The queue pages count the active backlog by client/team/assignee; a partial
+            # index makes that count index-only (bench/onedoor: team queue p95 156 → 51 ms).
+            models.Index(fields=["client", "team", "assignee"], name="case_active_scope",
+                         condition=models.Q(status__in=["new", "open", "pending_customer",
+                                                        "pending_internal"])),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from satupintu.accounts.permissions import (
     get_visible_or_404,
@@ -16,6 +16,7 @@ from satupintu.accounts.permissions import (
     visible_clients,
 )
 from satupintu.accounts.roles import Perm
+from satupintu.config.schemas import Strict
 from satupintu.customers import services
 from satupintu.customers.masking import mask_identity, mask_nik
 from satupintu.customers.models import Customer
@@ -23,8 +24,6 @@ from satupintu.customers.models import Customer
 router = Router(tags=["customers"])
 
 
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class IdentityIn(Strict):

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from satupintu.accounts.permissions import (
     get_visible_or_404,
@@ -26,6 +26,7 @@ from satupintu.accounts.permissions import (
     scoped_or_shared,
 )
 from satupintu.accounts.roles import Perm
+from satupintu.config.schemas import Strict
 from satupintu.knowledge import queries, search
 from satupintu.knowledge.models import Article, ArticleVersion, Kind
 from satupintu.knowledge.models import Status as VersionStatus
@@ -34,8 +35,6 @@ from satupintu.knowledge.services import acknowledgements
 router = Router(tags=["knowledge"])
 
 
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class VersionSummaryOut(Schema):

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from satupintu.accounts.permissions import (
     get_visible_or_404,
@@ -18,14 +17,13 @@ from satupintu.accounts.permissions import (
     scoped_or_shared,
 )
 from satupintu.accounts.roles import Perm
+from satupintu.config.schemas import Strict
 from satupintu.knowledge.models import ArticleVersion, Deviation
 from satupintu.knowledge.services import deviations
 
 router = Router(tags=["knowledge"])
 
 
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DeviationOut(Schema):
