@@ -12,7 +12,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -140,7 +140,3 @@ def verify_chain() -> tuple[int, list[ChainProblem]]:
     ):
         problems.append(ChainProblem(0, "head"))
     return count, problems
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
