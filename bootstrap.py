@@ -95,7 +95,20 @@ def start() -> int:
     ensure_frontend()
     satupintu = BIN / "satupintu"
     args = sys.argv[2:] if len(sys.argv) > 2 else []
+    if "--smtp-port" not in args and _port_free(2525):
+        args += ["--smtp-port", "2525"]  # the demo receives e-mail too (smtplib, swaks, an MTA)
     return subprocess.call([str(satupintu), "demo", "--serve", *args], cwd=ROOT)
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def test() -> int:

@@ -17,6 +17,29 @@ def pytest_configure(config: Any) -> None:
     compile_messages()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Any:
+    """Every test starts with no rate-limit counters in the cache and no compiled routing
+    rules (cached by row id, which a real database never reuses but a rolled-back test
+    database does; a forked live server inherits them too)."""
+    import sys
+
+    module = sys.modules.get("satupintu.routing.services.rules")
+    if module is not None:
+        module._cache.clear()
+    if "django.core.cache" in sys.modules:
+        from django.core.cache import cache
+
+        cache.clear()
+    yield
+    if "django.utils.translation" in sys.modules:
+        # No test leaves a language active for the next one (override() restores the
+        # language it found, which may be one the previous test activated).
+        from django.utils import translation
+
+        translation.deactivate()
+
+
 @pytest.fixture
 def org(db: Any) -> SimpleNamespace:
     """Two clients and the Healthchecks-style personas: alice/bob agents of A/B, charlie a

@@ -1,4 +1,4 @@
-"""Run the benchmarks side by side with the peers: ``python3 bench/run.py [wfm|sim|all]``.
+"""Run the benchmarks side by side with the peers: ``python3 bench/run.py [SUITE|all]``.
 
 Creates ``.venv-bench`` (SatuPintu plus the peers in bench/requirements.txt) on first use,
 then runs each suite's ``bench/<suite>/run.py`` there. Each suite prints its table of ratios
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv-bench"
 PYTHON = VENV / "bin" / "python"
-SUITES = ["wfm", "sim", "onedoor"]
+SUITES = ["wfm", "sim", "onedoor", "channels", "routing"]
 
 
 def ensure_venv() -> None:

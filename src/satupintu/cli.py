@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "satupintu.commands.schedule",
     "satupintu.commands.roster",
     "satupintu.commands.simulate",
+    "satupintu.commands.route",
+    "satupintu.commands.mail",
 ]
 
 

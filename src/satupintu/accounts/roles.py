@@ -41,6 +41,12 @@ class Perm:
     VIEW_KNOWLEDGE = "view_knowledge"
     MANAGE_KNOWLEDGE = "manage_knowledge"
     APPROVE_KNOWLEDGE = "approve_knowledge"
+    MANAGE_INBOX = "manage_inbox"            # quarantined/failed messages of one's clients
+    VIEW_RAW_MESSAGES = "view_raw_messages"  # the raw bytes of an inbound message (audited)
+    # A PBX/CTI bridge posting call events (the telephony app); a service account's token.
+    INTEGRATE_TELEPHONY = "integrate_telephony"
+    # Queues, routing rules, reason codes and routing settings of one's clients (issue 7).
+    MANAGE_ROUTING = "manage_routing"
 
 
 _BASE = {Perm.VIEW_OWN_WORK, Perm.VIEW_CLIENTS, Perm.USE_API, Perm.VIEW_KNOWLEDGE}
@@ -51,18 +57,21 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset(_BASE | {Perm.VIEW_TEAMS}),
     Role.TEAM_LEADER: frozenset(_LEAD | {Perm.SUPERVISE}),
     Role.SUPERVISOR: frozenset(_LEAD | {Perm.SUPERVISE, Perm.VIEW_ALL_PEOPLE,
-                                        Perm.APPROVE_KNOWLEDGE}),
+                                        Perm.APPROVE_KNOWLEDGE, Perm.INTEGRATE_TELEPHONY,
+                                        Perm.MANAGE_INBOX, Perm.MANAGE_ROUTING}),
     Role.QA_ANALYST: frozenset(_LEAD | {Perm.EVALUATE_QUALITY}),
     Role.WFM_PLANNER: frozenset(_LEAD | {Perm.PLAN_WORKFORCE, Perm.VIEW_ALL_PEOPLE}),
     Role.MANAGER: frozenset(
         _LEAD | {Perm.SUPERVISE, Perm.VIEW_ALL_PEOPLE, Perm.VIEW_AUDIT, Perm.PLAN_WORKFORCE,
-                 Perm.EVALUATE_QUALITY, Perm.APPROVE_KNOWLEDGE}
+                 Perm.EVALUATE_QUALITY, Perm.APPROVE_KNOWLEDGE, Perm.MANAGE_ROUTING}
     ),
     Role.CLIENT_VIEWER: frozenset({Perm.VIEW_CLIENTS, Perm.VIEW_REPORTS, Perm.USE_API,
                                    Perm.VIEW_KNOWLEDGE}),
     Role.ADMIN: frozenset(
         _LEAD | {Perm.VIEW_ALL_PEOPLE, Perm.VIEW_AUDIT, Perm.MANAGE_USERS, Perm.MANAGE_SESSIONS,
-                 Perm.MANAGE_ORGANISATION, Perm.SUPERVISE, Perm.APPROVE_KNOWLEDGE}
+                 Perm.MANAGE_ORGANISATION, Perm.SUPERVISE, Perm.APPROVE_KNOWLEDGE,
+                 Perm.INTEGRATE_TELEPHONY, Perm.MANAGE_INBOX, Perm.VIEW_RAW_MESSAGES,
+                 Perm.MANAGE_ROUTING}
     ),
 }
 

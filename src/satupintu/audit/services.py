@@ -57,6 +57,15 @@ def _head_mac(count: int, last_hash: str) -> str:
     return hmac.new(key, f"head:{count}:{last_hash}".encode(), hashlib.sha256).hexdigest()
 
 
+def lock_chain() -> None:
+    """Hold the chain's append lock until the current transaction ends. A service that will
+    take other locks and then append (opening a case locks the reference counter) takes
+    this first, so every writer locks in the same order and none deadlocks."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_ID])
+
+
 def record(
     action: str,
     *,
@@ -72,9 +81,7 @@ def record(
         user = request.user
         actor = user if user.is_authenticated else None  # type: ignore[assignment]
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_ID])
+        lock_chain()
         # On SQLite the IMMEDIATE transaction already holds the single write lock.
         last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
         entry = AuditEntry(

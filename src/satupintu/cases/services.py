@@ -8,6 +8,7 @@ other silently), writes the change and its timeline event in one transaction, an
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import re
 import secrets
@@ -29,7 +30,7 @@ from satupintu.accounts.models import Team, User
 from satupintu.accounts.permissions import client_ids, require_perm
 from satupintu.accounts.roles import Perm
 from satupintu.audit import services as audit
-from satupintu.cases import live
+from satupintu.cases import live, signals
 from satupintu.cases.models import (
     TRANSITIONS,
     Attachment,
@@ -65,6 +66,7 @@ def allocate_reference(when: datetime | None = None) -> str:
     """The next reference of the year. Call inside the creating transaction: the counter row
     stays locked until it commits, and a rollback gives the number back (no gaps)."""
     year = timezone.localtime(when or timezone.now()).year
+    audit.lock_chain()  # lock order: audit chain, then counter (see audit.lock_chain)
     counter, _created = CaseCounter.objects.select_for_update().get_or_create(year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
@@ -145,8 +147,10 @@ def create_case(
     assignee: User | None = None,
     request: HttpRequest | None = None,
     now: datetime | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Case:
-    """Open a case for a customer. ``by=None`` is the system (an inbound channel)."""
+    """Open a case for a customer. ``by=None`` is the system (an inbound channel); then the
+    body is the customer's first message and ``data`` is kept on its timeline entry."""
     if by is not None:
         _require_worker(by, client.pk)
     customer = resolve(customer)
@@ -166,14 +170,17 @@ def create_case(
         subject=subject[:200], channel=channel, priority=priority, reason=reason, team=team,
         assignee=assignee, created_by=by, changed_by=by, created_at=now, updated_at=now,
     )
+    first = None
     if body:
-        _event(case, CaseEvent.Kind.INBOUND, actor=None, body=_body(body), channel=channel,
-               now=now)
+        first = _event(case, CaseEvent.Kind.INBOUND, actor=None, body=_body(body),
+                       channel=channel, now=now, data=data)
     audit.record("cases.created", actor=by, obj=case, client=client, request=request,
                  data={"reference": case.reference, "channel": channel})
     _sla(case, now)
     if assignee is not None:
         live.publish_case(case, "assigned")
+    if first is not None and by is None:
+        signals.customer_wrote.send(sender=Case, case=case, event=first, channel=channel)
     return case
 
 
@@ -255,15 +262,18 @@ def reply(case: Case, body: str, *, by: User, expected_version: int | None = Non
     _sla(case, now)
     audit.record("cases.replied", actor=by, obj=case, client=case.client, request=request,
                  data={"event": event.pk})
+    signals.agent_replied.send(sender=Case, case=case, event=event, channel=event.channel)
     return event
 
 
 @transaction.atomic
 def receive_customer_message(case: Case, body: str, *, channel: str | None = None,
                              now: datetime | None = None,
-                             request: HttpRequest | None = None) -> Case:
+                             request: HttpRequest | None = None,
+                             data: dict[str, Any] | None = None) -> Case:
     """A customer's message on an existing case. Within the client's reopen window a
-    resolved case reopens; after it, or on a closed case, a linked follow-up case opens."""
+    resolved case reopens; after it, or on a closed case, a linked follow-up case opens.
+    Returns the case that got the message; its newest inbound event is the message."""
     case = _lock(case, None)
     now = now or timezone.now()
     channel = channel or case.channel
@@ -272,24 +282,27 @@ def receive_customer_message(case: Case, body: str, *, channel: str | None = Non
         window = timedelta(days=settings_row.reopen_window_days if settings_row else 7)
         if case.resolved_at is not None and now - case.resolved_at <= window:
             _apply_status(case, Status.OPEN, None, by=None, now=now, why="customer_reply")
-            _event(case, CaseEvent.Kind.INBOUND, actor=None, body=_body(body), channel=channel,
-                   now=now)
+            event = _event(case, CaseEvent.Kind.INBOUND, actor=None, body=_body(body),
+                           channel=channel, now=now, data=data)
             _sla(case, now)
             live.publish_case(case, "customer_message")
+            signals.customer_wrote.send(sender=Case, case=case, event=event, channel=channel)
             return case
     if case.status in (Status.RESOLVED, Status.CLOSED):
         follow_up = create_case(case.client, case.customer, case.subject, by=None, body=body,
                                 channel=channel, priority=case.priority, reason=case.reason,
-                                team=case.team, request=request, now=now)
+                                team=case.team, request=request, now=now, data=data)
         CaseLink.objects.create(from_case=follow_up, to_case=case, kind=CaseLink.Kind.RELATED)
         return follow_up
-    _event(case, CaseEvent.Kind.INBOUND, actor=None, body=_body(body), channel=channel, now=now)
+    event = _event(case, CaseEvent.Kind.INBOUND, actor=None, body=_body(body), channel=channel,
+                   now=now, data=data)
     if case.status == Status.PENDING_CUSTOMER:
         _apply_status(case, Status.OPEN, None, by=None, now=now, why="customer_reply")
     else:
         _touch(case, None, now)
     _sla(case, now)
     live.publish_case(case, "customer_message")
+    signals.customer_wrote.send(sender=Case, case=case, event=event, channel=channel)
     return case
 
 
@@ -526,6 +539,32 @@ def add_attachment(case: Case, upload: Any, *, by: User, note: str = "",
         default_storage.delete(key)  # no file without its row
         raise
     return attachment
+
+
+def attach_inbound_file(case: Case, name: str, content: bytes, *,
+                        event: CaseEvent | None = None) -> Attachment | None:
+    """Keep a file a customer sent (an e-mail attachment, a WhatsApp image, a chat upload)
+    on the case. Called by the channels inside their processing transaction; no user is
+    involved. A file of a type agents may not open, or too large, is not stored as an
+    attachment (the raw inbound message still holds it) and None is returned."""
+    from django.core.files.base import ContentFile
+
+    if not content or len(content) > settings.ATTACHMENT_MAX_BYTES:
+        return None
+    kind = detect_type(content[:_SNIFF_BYTES], name or "", io.BytesIO(content))
+    if kind is None or kind not in allowed_types():
+        return None
+    now = timezone.now()
+    key = default_storage.save(f"attachments/{now:%Y/%m}/{secrets.token_hex(20)}",
+                               ContentFile(content))
+    try:
+        return Attachment.objects.create(
+            case=case, event=event, original_name=_safe_name(name or ""), content_type=kind,
+            size=len(content), sha256=hashlib.sha256(content).hexdigest(), storage_key=key,
+            uploaded_by=None)
+    except BaseException:
+        default_storage.delete(key)
+        raise
 
 
 # --- saved views ---------------------------------------------------------------------------

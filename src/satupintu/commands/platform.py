@@ -28,6 +28,9 @@ def register(subparsers: Any) -> None:
 
     serve.add_argument("--no-worker", action="store_true",
                        help=_("Do not run background jobs in this process"))
+    for command in (serve, demo):
+        command.add_argument("--smtp-port", type=int, default=0,
+                             help=_("Also receive e-mail over SMTP on this port (0: off)"))
     worker = subparsers.add_parser("worker", help=_("Run the background jobs (task queue)"))
     worker.add_argument("--workers", type=int, default=2)
     worker.set_defaults(func=run_worker)
@@ -105,6 +108,17 @@ def run_serve(args: argparse.Namespace) -> int:
     _prepare()
     if not getattr(args, "no_worker", False):
         _embedded_worker()
+    if getattr(args, "smtp_port", 0):
+        from satupintu.mail.server import start as start_smtp
+
+        start_smtp(args.host, args.smtp_port)
+        from satupintu.mail.models import MailAddress
+
+        addresses = ", ".join(MailAddress.objects.filter(is_active=True)
+                              .values_list("address", flat=True)[:5])
+        print(_("E-mail (SMTP) is received at %(host)s:%(port)d for: %(addresses)s") % {
+            "host": args.host, "port": args.smtp_port, "addresses": addresses or "-"},
+            flush=True)
     print(_("SatuPintu is running at http://%(host)s:%(port)d/ (Ctrl+C stops it)")
           % {"host": args.host, "port": args.port}, flush=True)
     uvicorn.run("satupintu.config.asgi:application", host=args.host, port=args.port,
@@ -145,6 +159,15 @@ def run_demo(args: argparse.Namespace) -> int:
     for role, username, note in demo_logins():
         print(f"  {role:<22} {username:<16} {note}")
     print(_("Supervisors and above set up two-factor authentication at their first log-in."))
+    from satupintu.demo.portal import public_urls
+    from satupintu.demo.webchat import start_message
+
+    print(_("Public contact forms and case status: %(urls)s")
+          % {"urls": ", ".join(public_urls(url))})
+    print(start_message(url))
+    print(_("Simulated WhatsApp customer (administrator): %(url)swhatsapp/sandbox/")
+          % {"url": url})
+    print(_("Live wallboard (supervisor): %(url)swallboard/") % {"url": url})
     print(flush=True)
     if args.serve:
         return run_serve(args)

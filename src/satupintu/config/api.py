@@ -124,13 +124,29 @@ def _register_routers() -> None:
     from satupintu.audit.api import router as audit_router
     from satupintu.cases.api import router as cases_router
     from satupintu.customers.api import router as customers_router
+    from satupintu.inbox.api import router as inbox_router
     from satupintu.knowledge.api import router as knowledge_router
+    from satupintu.mail.api import router as mail_router
+    from satupintu.portal.api import router as portal_router
+    from satupintu.routing.api import router as routing_router
+    from satupintu.telephony.api import router as telephony_router
+    from satupintu.wallboard.api import router as wallboard_router
+    from satupintu.webchat.api import router as webchat_router
+    from satupintu.whatsapp.api import router as whatsapp_router
 
     api.add_router("/", accounts_router)
     api.add_router("/audit", audit_router)
     api.add_router("/customers", customers_router)
     api.add_router("/cases", cases_router)
     api.add_router("/knowledge", knowledge_router)
+    api.add_router("/inbox", inbox_router)
+    api.add_router("/mail", mail_router)
+    api.add_router("/whatsapp", whatsapp_router)
+    api.add_router("/chat", webchat_router)
+    api.add_router("/public", portal_router)
+    api.add_router("/cti", telephony_router)
+    api.add_router("/routing", routing_router)
+    api.add_router("/wallboard", wallboard_router)
 
 
 _register_routers()

@@ -73,6 +73,8 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"]
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The address customers reach this installation at (links in e-mails and WhatsApp messages).
+SATUPINTU_PUBLIC_URL = env("SATUPINTU_PUBLIC_URL") or "http://127.0.0.1:8000"
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -92,6 +94,14 @@ INSTALLED_APPS = [
     "satupintu.cases",
     "satupintu.sla",
     "satupintu.knowledge",
+    "satupintu.inbox",
+    "satupintu.mail",
+    "satupintu.whatsapp",
+    "satupintu.webchat",
+    "satupintu.portal",
+    "satupintu.telephony",
+    "satupintu.routing",
+    "satupintu.wallboard",
     "satupintu.web",
 ]
 
@@ -222,18 +232,30 @@ API_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 # size middleware); the types a deployment accepts (never executables, HTML, SVG or scripts).
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_ALLOWED_TYPES = env_list("ATTACHMENT_ALLOWED_TYPES", [])  # empty: the built-in list
+# WhatsApp Business Cloud API (Graph API) base URL; each account may override it.
+WHATSAPP_API_BASE = env("WHATSAPP_API_BASE", "https://graph.facebook.com/v21.0") or \
+    "https://graph.facebook.com/v21.0"
 
 # --- real time and background work ----------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    # redis-py 8 reads with a 5 s socket timeout by default, which kills the layer's idle
+    # blocking receive (BZPOPMIN) and with it every WebSocket (channels_redis issue 422).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL]}}}
+                                  "CONFIG": {"hosts": [{"address": REDIS_URL,
+                                                        "socket_timeout": None}]}}}
     HUEY = {"huey_class": "huey.RedisHuey", "name": "satupintu", "url": REDIS_URL,
             "immediate": TESTING}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     HUEY = {"huey_class": "huey.SqliteHuey", "name": "satupintu",
             "filename": str(DATA_DIR / "tasks.sqlite3"), "immediate": TESTING}
+# Rate limits of the public pages count in the cache: per process by default, shared by
+# every node through Redis when REDIS_URL is set.
+CACHES = ({"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                       "LOCATION": REDIS_URL}} if REDIS_URL else
+          {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                       "LOCATION": "satupintu"}})
 
 # --- security headers ------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -256,3 +278,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING") or "WARNING"},
 }
+
+# --- e-mail channel (satupintu.mail, docs/channels-email.md) ------------------------------
+# Outbound SMTP relay for replies to customers.
+EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1") or "127.0.0.1"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)   # STARTTLS
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)   # implicit TLS (port 465)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# Used when a client has no receiving address to send from.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "satupintu@localhost") or "satupintu@localhost"
+# Inbound: the largest message the SMTP/LMTP endpoint and IMAP polling accept.
+MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+# What the endpoint does with mail for an address no client owns: "quarantine" (keep it for
+# an administrator) or "reject" (550 at RCPT, the sending MTA bounces it).
+MAIL_UNKNOWN_RECIPIENT = env("MAIL_UNKNOWN_RECIPIENT", "quarantine") or "quarantine"
+# Identical messages (same sender, subject and text) per hour before the rest are ignored.
+MAIL_IDENTICAL_PER_HOUR = env_int("MAIL_IDENTICAL_PER_HOUR", 3)
+# Marks our own outgoing mail; a message carrying it back is a loop and is ignored.
+MAIL_LOOP_TOKEN = env("MAIL_LOOP_TOKEN") or _derived_key("satupintu.mail-loop")[:16]
+
+# --- routing (satupintu.routing, docs/routing.md) -----------------------------------------
+# Run a routing pass right after each change (arrival, agent ready, completion) besides the
+# `satupintu route` worker's passes; off leaves routing to the worker alone.
+ROUTING_INLINE = env_bool("ROUTING_INLINE", default=True)

@@ -141,6 +141,27 @@ def create_customer(
 
 
 @transaction.atomic
+def find_or_create_contact(client: Client, kind: str, raw_value: str, *, name: str = "",
+                           language: str = "id") -> Customer:
+    """The customer behind an inbound contact (an e-mail address, a WhatsApp number, a chat
+    visitor), created on first contact by the system. A value that cannot be normalised
+    raises ValidationError; the channel then quarantines the message."""
+    found = find_by_identity(client, kind, raw_value)
+    if found is not None:
+        return found
+    value = normalise(kind, raw_value)
+    clean = " ".join((name or "").split())[:200] or value
+    customer = Customer.objects.create(client=client, name=clean,
+                                       language=language if language in {"id", "en"} else "id")
+    # A concurrent first contact with the same identity makes this raise; the inbound
+    # message then fails, is retried, and finds the other customer.
+    _attach(customer, kind, value)
+    audit.record("customers.created", actor=None, obj=customer, client=client,
+                 data={"kind": customer.kind, "identities": [kind], "source": "inbound"})
+    return customer
+
+
+@transaction.atomic
 def add_identity(customer: Customer, kind: str, raw_value: str, *, by: User,
                  request: HttpRequest | None = None) -> CustomerIdentity:
     """Attach an e-mail / phone / chat id; refused when another customer owns it."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from satupintu.demo import cases, deviations, knowledge, organisation, sla
+from satupintu.demo import cases, channels, deviations, knowledge, organisation, routing, sla
 
 DEMO_PASSWORD = organisation.DEMO_PASSWORD
-STEPS = [organisation.build, cases.build, sla.build, knowledge.build, deviations.build]
+STEPS = [organisation.build, cases.build, sla.build, knowledge.build, deviations.build,
+         routing.build, channels.build, routing.build_floor]
 
 
 def is_loaded() -> bool:

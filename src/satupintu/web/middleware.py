@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
-# The attachment upload endpoints (web form and API) take up to ATTACHMENT_MAX_BYTES.
-ATTACHMENT_UPLOAD_PATH = re.compile(r"^/(?:api/v1/)?cases/[^/]+/attachments/?$")
+# The attachment upload endpoints (web form, API, chat upload) take up to ATTACHMENT_MAX_BYTES.
+ATTACHMENT_UPLOAD_PATH = re.compile(
+    r"^/(?:(?:api/v1/)?cases/[^/]+/attachments|api/v1/chat/upload)/?$")
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the small form fields
 
 

@@ -18,7 +18,8 @@ def test_demo_history_has_the_promised_shape():
 
     build()
     for client in Client.objects.all():
-        assert Customer.objects.filter(client=client).count() == 200
+        # 200 from the case history; the channel demos add their first-time contacts.
+        assert 200 <= Customer.objects.filter(client=client).count() <= 220
         assert Case.objects.filter(client=client).count() > 400
     refs = sorted(Case.objects.values_list("reference", flat=True))
     assert [int(r[-6:]) for r in refs] == list(range(1, len(refs) + 1))

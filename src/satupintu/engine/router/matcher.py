@@ -8,6 +8,11 @@ Two callers share the same rule semantics:
 * :func:`choose_agent` / :func:`choose_interaction` are pure: given rows a database
   transaction has locked, they say which one to take. No state, no I/O.
 
+With ``auto_accept=True`` the simulator uses the matcher's auto-accept lane
+(:meth:`Matcher.arrive_accept`, :meth:`Matcher.complete_accept`): the same decisions and
+state changes as :meth:`Matcher.enqueue` / :meth:`Matcher.complete`, without Offer
+objects and without an Interaction for a contact answered at once.
+
 Waiting interactions are served by (effective priority, place in line, arrival order).
 Interactions that share a queue, a step and the interaction attributes the step's target
 reads form one *group*; a freed agent tests only the head of each group, so the cost of
@@ -21,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .model import BLOCKING_CHANNELS, Agent, AgentState, Interaction, RouterError
+from .model import BLOCKING_CHANNELS, Agent, AgentState, Interaction, RouterError, copy_for
 from .rules import RuleSet, Step
 
 SortKey = tuple[int, float, int]
@@ -69,6 +74,8 @@ class _Wait:
 
 
 _NO_DECLINED: set[str] = set()  # shared and never written: see _Wait.add_declined
+_NO_PAIRS: list[tuple[Interaction, Agent]] = []  # shared and never written
+_READY = AgentState.READY
 
 
 def _freeze(value: Any) -> Any:
@@ -192,6 +199,31 @@ def _rules_for(ix: Interaction, rules: dict[str, RuleSet] | RuleSet) -> RuleSet:
     return rules[ix.rule_version]
 
 
+class _Lane:
+    """arrive_accept's view of one template under the current rules (see _new_lane)."""
+
+    __slots__ = ("boost", "cache", "channel", "client", "key", "kind", "no", "pool",
+                 "rules", "schedule", "step", "version", "vip_boost")
+
+    def __init__(self, rules: RuleSet, schedule: list[tuple[Step, float]], channel: str,
+                 client: str, pool: dict[str, Agent]) -> None:
+        self.rules = rules
+        self.version = rules.version
+        self.vip_boost = rules.vip_boost
+        self.schedule = schedule
+        self.step = schedule[0][0]
+        self.boost = self.step.priority_boost
+        self.channel = channel
+        self.client = client
+        self.pool = pool
+        #: 0 no target and longest idle, 1 a memoised target that reads no interaction
+        #: field and longest idle, -1 anything else (use enqueue)
+        self.kind = -1
+        self.key: tuple[Any, ...] = ()
+        self.cache: dict[str, bool] = {}
+        self.no: set[str] = set()
+
+
 class Matcher:
     """Event-driven matcher seeing every queue every agent serves.
 
@@ -202,6 +234,7 @@ class Matcher:
     def __init__(self, rules: RuleSet, *, auto_accept: bool = False) -> None:
         self.rules_by_version: dict[str, RuleSet] = {}
         self.rules = rules
+        self._lanes: dict[Interaction, _Lane] = {}  # arrive_accept: template -> lane
         self.load_rules(rules)
         self.auto_accept = auto_accept
         self.agents: dict[str, Agent] = {}
@@ -227,6 +260,7 @@ class Matcher:
         """Make ``rules`` current; interactions already queued keep their version."""
         self.rules_by_version[rules.version] = rules
         self.rules = rules
+        self._lanes = {}
 
     def add_agent(self, agent: Agent) -> None:
         if agent.id in self.agents:
@@ -508,6 +542,195 @@ class Matcher:
         agent.last_contact_end = now
         return self._release(agent, channel, now)
 
+    # -- auto-accept lane ------------------------------------------------------------------
+    # The simulator accepts every offer at once (``auto_accept=True``), so it needs no Offer
+    # objects: these make exactly the decisions and state changes of enqueue() / complete()
+    # and report assignments as the agent, or as (interaction, agent) pairs.
+    def arrive_accept(self, like: Interaction, iid: str, now: float, vip: bool = False,
+                      tag: int = -1) -> Agent | None:
+        """:meth:`enqueue` of a new contact like ``like`` with auto-accept.
+
+        The contact is ``like`` with another id, ``enqueue_time=now``, ``vip`` and ``tag``
+        (a simulator's arrivals: one template per queue). Returns the agent that took it at
+        once, or None when it waits. The same decisions and state changes as
+        ``enqueue(copy, now)``, but the Interaction is only built when the contact has to
+        wait (an answered contact is known by its id, as in :meth:`complete`).
+        """
+        lane = self._lanes.get(like)
+        if lane is None:
+            lane = self._new_lane(like)
+        if lane.kind < 0:  # several steps, or a target over the interaction: enqueue()
+            offers = self.enqueue(copy_for(like, iid, now, vip, tag), now)
+            return offers[0].agent if offers else None
+        if iid in self._waiting or iid in self._active:
+            raise RouterError(f"interaction {iid} enqueued twice")
+        # one step, no time-out, the current rules: what enqueue() does, inlined
+        ix: Interaction | None = None
+        pool = lane.pool
+        agent: Agent | None = None
+        if pool:
+            idx = self._idx
+            best_end = 0.0
+            best_aid = ""
+            client = lane.client
+            if lane.kind == 0 and not client:  # no target, longest idle (_longest_idle)
+                for aid, cand in pool.items():
+                    end = cand.last_contact_end
+                    if agent is None or end < best_end or (end == best_end
+                                                            and idx[aid] < idx[best_aid]):
+                        agent, best_end, best_aid = cand, end, aid
+            elif lane.kind == 0:
+                for aid, cand in pool.items():
+                    if client not in cand.clients:
+                        continue
+                    end = cand.last_contact_end
+                    if agent is None or end < best_end or (end == best_end
+                                                            and idx[aid] < idx[best_aid]):
+                        agent, best_end, best_aid = cand, end, aid
+            else:  # a memoised target over the agent only, longest idle (as _best_agent)
+                cache = lane.cache
+                no = lane.no
+                target = lane.step.target
+                assert target is not None
+                # a few agents: look at each; many: skip the known-ineligible ones in C
+                cands = (pool.items() if len(pool) <= 16
+                         else [(aid, pool[aid]) for aid in pool.keys() - no])
+                for aid, cand in cands:
+                    if aid in no:
+                        continue  # every False in the memo is in ``no`` as well
+                    if aid not in cache:
+                        if client and client not in cand.clients:
+                            ok = False
+                        else:
+                            if ix is None:
+                                ix = copy_for(like, iid, now, vip, tag)
+                            ok = target(cand.view(), ix.view())
+                        cache[aid] = ok
+                        if not ok:
+                            no.add(aid)
+                            continue
+                    end = cand.last_contact_end
+                    if agent is None or end < best_end or (end == best_end
+                                                            and idx[aid] < idx[best_aid]):
+                        agent, best_end, best_aid = cand, end, aid
+            if agent is not None:
+                # as _take
+                self.decisions += 1
+                channel = lane.channel
+                load = agent.load
+                busy = load[channel] = load.get(channel, 0) + 1
+                agent.missed_offers = 0
+                self._active[iid] = (agent, channel)
+                single = self._single[best_aid]
+                if single is not None and len(load) == 1 and single[0] == channel:
+                    if busy >= single[1]:
+                        single[2].pop(best_aid, None)
+                else:
+                    self._reindex(agent)
+                return agent
+        # no agent now: wait in the group (as _file)
+        if ix is None:
+            ix = copy_for(like, iid, now, vip, tag)
+        ix.rule_version = lane.version
+        self._seq += 1
+        w = _Wait(ix, lane.rules, lane.schedule, self._seq)
+        self._waiting[iid] = w
+        w.token = 1
+        key = lane.key
+        w.group = key
+        prio = ix.priority + lane.boost + (lane.vip_boost if vip else 0)
+        heap = self._groups.get(key)
+        if heap is None:
+            heap = self._groups[key] = []
+        heapq.heappush(heap, ((-prio, ix.place_time, w.seq), 1, w))
+        return None
+
+    def _new_lane(self, like: Interaction) -> _Lane:
+        """What arrive_accept needs to know about a template, computed once per rule set."""
+        if not self.auto_accept:
+            raise RouterError("arrive_accept needs auto_accept=True")
+        rules = self.rules
+        schedule = rules.plan(like.queue).schedule(like)
+        lane = _Lane(rules, schedule, like.channel, like.client, self._avail[like.channel])
+        if like.rule_version is None and len(schedule) == 1:
+            step = schedule[0][0]
+            target = step.target
+            if step.simple or (target is not None and not target.interaction_fields
+                               and step.strategy == "longest_idle"
+                               and not step.preferred_agent):
+                lane.kind = 0 if step.simple else 1
+                # the group every such contact waits in (the target reads no interaction
+                # field, so the key is the same for all of them)
+                key = lane.key = _key_of(like, step, rules.version)
+                if target is not None:
+                    lane.cache = self._elig.setdefault(key, {})
+                    lane.no = self._no.setdefault(key, set())
+        self._lanes[like] = lane
+        return lane
+
+    def complete_accept(self, interaction_id: str, now: float
+                        ) -> list[tuple[Interaction, Agent]]:
+        """:meth:`complete` (no wrap-up) with auto-accept: (interaction, agent) assigned."""
+        if not self.auto_accept:
+            raise RouterError("complete_accept needs auto_accept=True")
+        try:
+            agent, channel = self._active.pop(interaction_id)
+        except KeyError:
+            raise RouterError(f"interaction {interaction_id} is not being handled") from None
+        agent.contacts_today += 1
+        agent.last_contact_end = now
+        load = agent.load
+        busy = load[channel] = load[channel] - 1
+        if agent.state is not _READY:
+            self._reindex(agent)
+            return _NO_PAIRS
+        aid = agent.id
+        single = self._single[aid]
+        if single is not None and len(load) == 1 and single[0] == channel:
+            if busy < single[1]:
+                single[2][aid] = agent
+        else:
+            self._reindex(agent)
+        if not self._groups:
+            return _NO_PAIRS
+        out: list[tuple[Interaction, Agent]] = []
+        slots = self._slots[aid]
+        groups = self._groups
+        while groups:
+            w = self._best_waiting(agent)
+            if w is None:
+                break
+            ix = w.ix
+            del self._waiting[ix.id]
+            w.token += 1
+            # w heads its group (no declines with auto-accept): drop it now, not lazily
+            gkey = w.group
+            if gkey is not None:
+                heap = groups.get(gkey)
+                if heap is not None and heap[0][2] is w:
+                    heapq.heappop(heap)
+                    if not heap:
+                        del groups[gkey]
+            step = w.schedule[w.pos][0]
+            out.append((ix, agent))
+            # as _take
+            self.decisions += 1
+            if step.strategy == "round_robin":
+                self._rr[step.queue] = self._idx[aid]
+            channel = ix.channel
+            load[channel] = load.get(channel, 0) + 1
+            agent.missed_offers = 0
+            self._active[ix.id] = (agent, channel)
+            if single is not None and len(load) == 1 and single[0] == channel:
+                if load[channel] >= single[1]:
+                    single[2].pop(aid, None)
+                    break  # no room left
+            else:
+                self._reindex(agent)
+                if not any(aid in slot[3] for slot in slots):
+                    break  # no room left on any channel
+        return out
+
     def advance(self, now: float) -> list[Offer]:
         """Apply every step time-out and offer time-out due at or before ``now``."""
         out: list[Offer] = []
@@ -649,13 +872,15 @@ class Matcher:
             return cand if step.eligible(cand, ix) else None
         target = step.target
         ixv: dict[str, Any] | None = None
-        cache = self._eligibility_cache(gkey, step) if gkey is not None else None
         idx = self._idx
-        if target is not None and cache is not None and gkey is not None:
+        if target is not None and gkey is not None and "*" not in target.interaction_fields:
             # Memoised: the group fixes the client and every input the target reads. Agents
             # known to be ineligible are skipped by one set difference (in C), so the scan
             # is over the agents that may qualify, not over every available agent. Keys are
             # unique (they end with the agent's number): the scan order does not matter.
+            cache = self._elig.get(gkey)
+            if cache is None:
+                cache = self._elig[gkey] = {}
             no = self._no.get(gkey)
             if no is None:
                 no = self._no[gkey] = set()
@@ -663,7 +888,7 @@ class Matcher:
             found_key: Any = None
             best_end = 0.0
             best_no = 0
-            rr = self._rr.get(step.queue, -1)
+            rr = -1 if strategy == "longest_idle" else self._rr.get(step.queue, -1)
             n = self._next_no
             for aid in (pool.keys() - no) if no else pool.keys():
                 agent = pool[aid]
@@ -692,6 +917,7 @@ class Matcher:
                 if found_key is None or key_ < found_key:
                     found, found_key = agent, key_
             return found
+        cache = self._eligibility_cache(gkey, step) if gkey is not None else None
         best = None
         best_key: Any = None
         rr = self._rr.get(step.queue, -1)
@@ -745,6 +971,12 @@ class Matcher:
     def _make_offer(self, ix: Interaction, rules: RuleSet, step: Step, agent: Agent,
                     now: float, declined: set[str]) -> Offer:
         """Reserve ``agent``'s capacity for ``ix`` (no longer waiting) and offer it."""
+        auto = self.auto_accept
+        offer = Offer(ix, agent, now, now + rules.accept_timeout, step, rules.max_missed_offers,
+                      auto)
+        if auto:
+            self._take(ix, step, agent)
+            return offer
         iid = ix.id
         self.decisions += 1
         if step.strategy == "round_robin":
@@ -752,27 +984,32 @@ class Matcher:
         channel = ix.channel
         load = agent.load
         load[channel] = load.get(channel, 0) + 1
-        auto = self.auto_accept
-        offer = Offer(ix, agent, now, now + rules.accept_timeout, step, rules.max_missed_offers,
-                      auto)
-        if auto:
-            agent.missed_offers = 0
-            self._active[iid] = (agent, channel)
-            single = self._single[agent.id]
-            if single is not None and len(load) == 1 and single[0] == channel:
-                if load[channel] >= single[1]:
-                    single[2].pop(agent.id, None)
-                return offer
-        else:
-            if declined:
-                self._declined[iid] = declined
-            agent.offered += 1
-            self._offers[ix.id] = offer
-            self._seq += 1
-            offer.token = self._seq
-            heapq.heappush(self._timers, (offer.expires, self._seq, 1, ix.id, offer.token))
+        if declined:
+            self._declined[iid] = declined
+        agent.offered += 1
+        self._offers[iid] = offer
+        self._seq += 1
+        offer.token = self._seq
+        heapq.heappush(self._timers, (offer.expires, self._seq, 1, iid, offer.token))
         self._reindex(agent)
         return offer
+
+    def _take(self, ix: Interaction, step: Step, agent: Agent) -> None:
+        """Auto-accept: ``agent`` takes ``ix`` at once (no offer to track or time out)."""
+        self.decisions += 1
+        if step.strategy == "round_robin":
+            self._rr[step.queue] = self._idx[agent.id]
+        channel = ix.channel
+        load = agent.load
+        load[channel] = load.get(channel, 0) + 1
+        agent.missed_offers = 0
+        self._active[ix.id] = (agent, channel)
+        single = self._single[agent.id]
+        if single is not None and len(load) == 1 and single[0] == channel:
+            if load[channel] >= single[1]:
+                single[2].pop(agent.id, None)
+        else:
+            self._reindex(agent)
 
     def _accepted(self, offer: Offer) -> None:
         self._declined.pop(offer.interaction.id, None)
@@ -799,16 +1036,24 @@ class Matcher:
     def _best_waiting(self, agent: Agent) -> _Wait | None:
         best: _Wait | None = None
         best_key: SortKey | None = None
-        empty: list[tuple[Any, ...]] = []
+        empty: list[tuple[Any, ...]] | None = None
         avail = self._avail
+        elig = self._elig
         aid = agent.id
-        view = agent.view()
+        view: dict[str, Any] | None = None
         clients = agent.clients
+        pop = heapq.heappop
+        nos = self._no
         for key, heap in self._groups.items():
+            no = nos.get(key)
+            if no is not None and aid in no:
+                continue  # known not to match this group's target (or client)
             # drop stale heads (abandoned, offered, moved to another step)
             while heap and heap[0][2].token != heap[0][1]:
-                heapq.heappop(heap)
+                pop(heap)
             if not heap:
+                if empty is None:
+                    empty = []
                 empty.append(key)
                 continue
             sort_key, _, w = heap[0]
@@ -817,19 +1062,28 @@ class Matcher:
             _, _, _, channel, client, pref, _ = key
             if aid not in avail[channel] or (client and client not in clients):
                 continue
-            if pref and pref != agent.id:
+            if pref and pref != aid:
                 continue
-            step = w.step
-            if step.target is not None:
-                cache = self._eligibility_cache(key, step)
+            target = w.schedule[w.pos][0].target
+            if target is not None:
+                # memoised per group unless the target reads the whole interaction
+                cache = None if "*" in target.interaction_fields else elig.get(key)
                 ok = cache.get(aid) if cache is not None else None
                 if ok is None:
-                    ok = step.target(view, w.ix.view())
-                    if cache is not None:
+                    if view is None:
+                        view = agent.view()
+                    ok = target(view, w.ix.view())
+                    if "*" not in target.interaction_fields:
+                        if cache is None:
+                            cache = elig[key] = {}
                         cache[aid] = ok
+                        if not ok:
+                            if no is None:
+                                no = nos[key] = set()
+                            no.add(aid)
                 if not ok:
                     continue
-            if w.declined and agent.id in w.declined:
+            if w.declined and aid in w.declined:
                 cand = self._first_not_declined(heap, agent)
                 if cand is None:
                     continue
@@ -837,8 +1091,9 @@ class Matcher:
                 if best_key is not None and sort_key >= best_key:
                     continue
             best, best_key = w, sort_key
-        for key in empty:
-            del self._groups[key]
+        if empty is not None:
+            for key in empty:
+                del self._groups[key]
         return best
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 CHANNELS = ("call", "chat", "email")
@@ -168,6 +168,43 @@ class Interaction:
                 "attributes": dict(self.attributes),
             }
         return self._view
+
+
+_new = object.__new__
+
+
+def copy_for(like: Interaction, iid: str, now: float, vip: bool, tag: int) -> Interaction:
+    """A new interaction like ``like`` (same queue, skills...) for another contact.
+
+    Built field by field without ``__init__`` (a third of its cost; ``like`` was checked
+    when it was made). ``skills`` is shared with ``like`` (the router never writes it).
+    """
+    ix: Interaction = _new(Interaction)
+    ix.id = iid
+    ix.queue = like.queue
+    ix.channel = like.channel
+    ix.client = like.client
+    ix.skills = like.skills
+    ix.language = like.language
+    ix.priority = like.priority
+    ix.vip = vip
+    ix.enqueue_time = now
+    ix.preferred_agent = like.preferred_agent
+    ix.customer = like.customer
+    ix.callback_keeps_place = like.callback_keeps_place
+    ix.original_enqueue_time = like.original_enqueue_time
+    ix.attributes = dict(like.attributes)
+    ix.rule_version = like.rule_version
+    ix.tag = tag
+    ix._view = None
+    return ix
+
+
+_COPIED = ("id", "queue", "channel", "client", "skills", "language", "priority", "vip",
+           "enqueue_time", "preferred_agent", "customer", "callback_keeps_place",
+           "original_enqueue_time", "attributes", "rule_version", "tag", "_view")
+if tuple(f.name for f in fields(Interaction)) != _COPIED:  # pragma: no cover
+    raise RuntimeError("Interaction's fields changed: update copy_for()")
 
 
 AGENT_FIELDS = frozenset({"id", "skills", "languages", "clients", "team", "site", "attributes"})

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ..router import AgentState, Interaction, Matcher, Offer
+from ..router import Agent, AgentState, Interaction, Matcher, Offer
 from .distributions import FloatArray
 from .scenario import Scenario
 
@@ -25,6 +26,21 @@ ABANDONED = 2
 
 _DONE, _ACW_END, _ABANDON, _READY, _OFF, _ACCEPT, _RESUME, _OVERFLOW = 0, 1, 2, 3, 4, 5, 6, 7
 _BATCH = 4096  # random draws per refill for offer answers
+_ACCEPTING_LOOP = True  # tests switch it off to compare with the general loop
+_CHANNELS = ("call", "chat", "email")
+
+
+_IDS: list[str] = []  # "0", "1", ...: contact ids, shared by replications in a process
+_IDS_KEPT = 1_000_000
+
+
+def _contact_ids(n: int) -> list[str]:
+    """Interaction ids for contacts 0..n-1 (read only; reused, they cost 0.1 µs each)."""
+    if n > _IDS_KEPT:
+        return list(map(str, range(n)))
+    if len(_IDS) < n:
+        _IDS.extend(map(str, range(len(_IDS), n)))
+    return _IDS
 
 
 @dataclass
@@ -49,6 +65,14 @@ class RunResult:
     @property
     def n(self) -> int:
         return int(self.arrival.size)
+
+
+def _stable_order(times: FloatArray) -> IntArray:
+    """``np.argsort(times, kind="stable")``, five times faster for distinct times."""
+    order: IntArray = np.argsort(times)  # quicksort: any order of equal times
+    if times.size > 1 and not np.all(np.diff(times[order]) > 0):
+        order = np.argsort(times, kind="stable")  # ties: keep them in draw order
+    return order
 
 
 def generate_contacts(sc: Scenario, rng: np.random.Generator) -> dict[str, Any]:
@@ -79,17 +103,22 @@ def generate_contacts(sc: Scenario, rng: np.random.Generator) -> dict[str, Any]:
             parts_q.append(np.full(starts.size, q, dtype=np.int64))
         times = np.concatenate(parts_t) if parts_t else np.zeros(0)
         qidx = np.concatenate(parts_q) if parts_q else np.zeros(0, dtype=np.int64)
-        order = np.argsort(times, kind="stable")
+        order = _stable_order(times)
         times, qidx = times[order], qidx[order]
-        handle = np.empty(times.size)
-        patience = np.empty(times.size)
-        acw = np.empty(times.size)
-        for q, spec in enumerate(sc.queues):
-            mask = qidx == q
-            m = int(mask.sum())
-            handle[mask] = spec.handle.sample(rng, m)
-            patience[mask] = spec.patience.sample(rng, m)
-            acw[mask] = spec.acw.sample(rng, m)
+        if len(sc.queues) == 1:  # the same draws, without masks
+            spec = sc.queues[0]
+            handle = spec.handle.sample(rng, times.size).astype(np.float64, copy=False)
+            patience = spec.patience.sample(rng, times.size).astype(np.float64, copy=False)
+            acw = spec.acw.sample(rng, times.size).astype(np.float64, copy=False)
+        else:
+            handle = np.empty(times.size)
+            patience = np.empty(times.size)
+            acw = np.empty(times.size)
+            for q, spec in enumerate(sc.queues):
+                sel = np.flatnonzero(qidx == q)
+                handle[sel] = spec.handle.sample(rng, sel.size)
+                patience[sel] = spec.patience.sample(rng, sel.size)
+                acw[sel] = spec.acw.sample(rng, sel.size)
     vip = np.zeros(times.size, dtype=bool)
     for q, spec in enumerate(sc.queues):
         if spec.vip_share > 0:
@@ -132,6 +161,9 @@ def run_once(sc: Scenario, seed: int) -> RunResult:
             heap.append((e, seq, _OFF, k))
     heapq.heapify(heap)
     agent_ids = [a.id for a in sc.agents]
+    if (auto and not has_timeouts and _ACCEPTING_LOOP
+            and all(q.overflow is None for q in sc.queues)):
+        return _run_accepting(sc, seed, matcher, heap, seq, agent_idx, agent_ids, c)
 
     # plain lists in the event loop (numpy item access is slow), arrays at the end
     outcome: list[int] = [0] * n
@@ -142,7 +174,7 @@ def run_once(sc: Scenario, seed: int) -> RunResult:
     qskills = [dict(q.skills) for q in qspec]
     qargs = [(q.name, q.channel, q.client, qskills[j], q.language, q.priority)
              for j, q in enumerate(qspec)]
-    ids = [str(k) for k in range(n)]
+    ids = _contact_ids(n)
     tl: list[float] = times.tolist()
     hl: list[float] = handle.tolist()
     pl: list[float] = patience.tolist()
@@ -331,3 +363,133 @@ def run_once(sc: Scenario, seed: int) -> RunResult:
                      np.asarray(wait, dtype=np.float64), handle, acw,
                      np.asarray(who, dtype=np.int64), np.asarray(weight, dtype=np.float64),
                      events, counts[0], counts[1], counts[2])
+
+
+def _run_accepting(
+    sc: Scenario, seed: int, matcher: Matcher, heap: list[tuple[float, int, int, int]],
+    seq: int, agent_idx: dict[str, int], agent_ids: list[str], c: dict[str, Any],
+) -> RunResult:
+    """run_once when offers are accepted at once, no step times out and nothing overflows.
+
+    Per contact the loop records only who answered it and when it was answered or
+    abandoned; outcome, wait and capacity share follow with numpy at the end.
+    """
+    times: FloatArray = c["time"]
+    qidx: IntArray = c["queue"]
+    handle: FloatArray = c["handle"]
+    patience: FloatArray = c["patience"]
+    acw: FloatArray = c["acw"]
+    n = int(times.size)
+    has_acw = bool((acw > 0).any())
+    has_patience = bool(np.isfinite(patience).any())
+    who: list[int] = [-1] * n
+    start: list[float] = [math.nan] * n
+    templates = [Interaction("", q.name, q.channel, q.client, dict(q.skills), q.language,
+                             q.priority) for q in sc.queues]
+    events = _accepting_loop(
+        matcher, heap, seq, templates, _contact_ids(n), times.tolist(), handle.tolist(),
+        patience.tolist() if has_patience else [], acw.tolist() if has_acw else [],
+        qidx.tolist(), c["vip"].tolist(), agent_idx, agent_ids, who, start)
+    who_a = np.asarray(who, dtype=np.int64)
+    # time answered or abandoned - arrival (nan: still waiting at the end)
+    wait_a = np.asarray(start, dtype=np.float64) - times
+    answered = who_a >= 0
+    outcome_a = np.where(answered, ANSWERED,
+                         np.where(np.isnan(wait_a), 0, ABANDONED)).astype(np.int64)
+    # share of the agent's capacity one contact of the queue's channel uses
+    shares = np.asarray([[1.0 / (spec.capacity.get(ch, 1) or 1) for ch in _CHANNELS]
+                         for spec in sc.agents], dtype=np.float64)
+    chan_of_queue = np.asarray([_CHANNELS.index(q.channel) for q in sc.queues],
+                               dtype=np.int64)
+    weight_a = np.zeros(n, dtype=np.float64)
+    weight_a[answered] = shares[who_a[answered], chan_of_queue[qidx[answered]]]
+    return RunResult(sc, seed, times, qidx, outcome_a, wait_a, handle, acw, who_a, weight_a,
+                     events)
+
+
+def _accepting_loop(
+    matcher: Matcher, heap: list[tuple[float, int, int, int]], seq: int,
+    templates: list[Interaction], ids: list[str], tl: list[float], hl: list[float],
+    pl: list[float], al: list[float], ql: list[int], vl: list[bool],
+    agent_idx: dict[str, int], agent_ids: list[str], who: list[int], start: list[float],
+) -> int:
+    """The event loop when offers are accepted at once, no step times out and nothing
+    overflows (M/M/c, networks, most what-ifs): the same events in the same order as the
+    general loop, through the matcher's auto-accept lane (no Offer objects).
+
+    Fills ``who`` (agent number) and ``start`` (time answered or abandoned); returns the
+    number of events. ``pl`` / ``al`` are empty when no contact has patience / wrap-up.
+    """
+    push = heapq.heappush
+    pop = heapq.heappop
+    inf = math.inf
+    arrive = matcher.arrive_accept
+    complete_accept = matcher.complete_accept
+    cancel = matcher.cancel
+    has_acw = bool(al)
+    has_patience = bool(pl)
+    on_duty = [False] * len(agent_ids)
+    tl.append(inf)  # sentinel: no more arrivals
+    # every push takes a new seq: events = arrivals + pushed - still in the heap at the end
+    pushed0 = len(heap) - seq
+
+    def assign(pairs: Sequence[tuple[Interaction, Agent]], now: float) -> None:
+        nonlocal seq
+        for ix, agent in pairs:
+            k = ix.tag
+            who[k] = agent_idx[agent.id]
+            start[k] = now
+            seq += 1
+            push(heap, (now + hl[k], seq, _DONE, k))
+
+    def offered(offers: list[Offer]) -> list[tuple[Interaction, Agent]]:
+        return [(o.interaction, o.agent) for o in offers]
+
+    i = 0
+    t_arr = tl[0]
+    while True:
+        if heap and heap[0][0] < t_arr:
+            now, _, kind, k = pop(heap)
+            if kind == _DONE:
+                if has_acw and al[k] > 0:
+                    matcher.complete(ids[k], now, wrap_up=True)
+                    seq += 1
+                    push(heap, (now + al[k], seq, _ACW_END, k))
+                    continue
+                pairs = complete_accept(ids[k], now)
+                if pairs:
+                    for ix, agent in pairs:
+                        k = ix.tag
+                        who[k] = agent_idx[agent.id]
+                        start[k] = now
+                        seq += 1
+                        push(heap, (now + hl[k], seq, _DONE, k))
+            elif kind == _ABANDON:
+                if who[k] < 0 and cancel(ids[k], now):
+                    start[k] = now
+            elif kind == _ACW_END:
+                assign(offered(matcher.end_wrap_up(ids[k], now)), now)
+            elif kind == _READY:
+                on_duty[k] = True
+                assign(offered(matcher.set_ready(agent_ids[k], now)), now)
+            else:  # _OFF
+                on_duty[k] = False
+                matcher.set_not_ready(agent_ids[k], now, "off duty")
+            continue
+        if t_arr == inf:
+            break
+        now = t_arr
+        k = i
+        i += 1
+        t_arr = tl[i]
+        taker = arrive(templates[ql[k]], ids[k], now, vl[k], k)
+        if taker is not None:
+            who[k] = agent_idx[taker.id]
+            start[k] = now
+            seq += 1
+            push(heap, (now + hl[k], seq, _DONE, k))
+        elif has_patience and pl[k] < inf:
+            seq += 1
+            push(heap, (now + pl[k], seq, _ABANDON, k))
+    tl.pop()
+    return i + pushed0 + seq - len(heap)

@@ -44,6 +44,20 @@
     box.insertBefore(div, box.firstChild);
   }
 
+  /* A call rings on this agent's phone (telephony app): link to the customer 360. */
+  function screenPop(box, payload) {
+    var div = document.createElement("div");
+    div.className = "flash flash-info screen-pop";
+    div.setAttribute("role", "alert");
+    var link = document.createElement("a");
+    link.href = payload.customer_url || payload.case_url || "#";
+    var template = payload.customer_url ? box.getAttribute("data-msg-screen_pop")
+      : box.getAttribute("data-msg-screen_pop_unknown");
+    link.textContent = template.replace("%(case)s", payload["case"] || "—");
+    div.appendChild(link);
+    box.insertBefore(div, box.firstChild);
+  }
+
   function listen(box) {
     if (!window.WebSocket) { return; }
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -52,7 +66,11 @@
     socket.onmessage = function (event) {
       var message = JSON.parse(event.data);
       var payload = message.payload;
-      if (message.type !== "notification" || !payload || !payload["case"]) { return; }
+      if (message.type !== "notification" || !payload) { return; }
+      if (payload.kind === "screen_pop") { screenPop(box, payload); return; }
+      /* Offers and presence have their own pop-up (routing/presence.js). */
+      if (/^(offer|offer_withdrawn|presence|routing)$/.test(payload.kind || "")) { return; }
+      if (!payload["case"]) { return; }
       if (current && payload["case"] !== current) { return; }
       notice(box, payload);
       if (current && window.htmx) {

@@ -1,0 +1,66 @@
+"""``satupintu route``: the routing worker (expire offers, sweep lost presence, match)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import time
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("route", help=_("Run the routing worker"))
+    p.add_argument("--once", action="store_true", help=_("Run one pass and stop"))
+    p.add_argument("--interval", type=float, default=0.5,
+                   help=_("Seconds between passes (default 0.5)"))
+    p.add_argument("--limit", type=int, default=200,
+                   help=_("Most waiting contacts looked at per pass"))
+    p.set_defaults(func=run_route)
+
+
+def one_pass(limit: int, *, sweep: bool = True) -> int:
+    from satupintu.routing.services import assign, presence, work
+
+    n = work.expire()
+    if sweep:
+        n += presence.sweep_lost()
+    return n + len(assign.route(limit=limit))
+
+
+def run_route(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.db import close_old_connections, connection
+
+    if args.once:
+        print(_("%(n)d routing steps done.") % {"n": one_pass(args.limit)})
+        return 0
+    stop = False
+
+    def _stop(*_args: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    # the loop routes every client right after each step: no extra after-commit passes
+    settings.ROUTING_INLINE = False
+    last_sweep = 0.0
+    while not stop:
+        sweep = time.monotonic() - last_sweep >= 5.0
+        try:
+            n = one_pass(args.limit, sweep=sweep)
+            if sweep:
+                last_sweep = time.monotonic()
+        except Exception:  # a lost connection or a fault: log, reconnect, go on
+            log.exception("routing pass failed")
+            connection.close()
+            close_old_connections()
+            n = 0
+        if not n:
+            time.sleep(args.interval)
+    return 0

@@ -1,0 +1,118 @@
+"""The wallboard page (live, with a TV mode) and the historical report with its CSV export.
+
+Both read ``kpis.day_figures``: the wallboard for today so far, the report for a whole day, so
+a day's end-of-day wallboard and its report show the same numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from satupintu.accounts.models import Client
+from satupintu.accounts.permissions import request_client_ids
+from satupintu.wallboard import board, kpis, services
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _viewer(request: HttpRequest) -> board.Viewer:
+    viewer = board.viewer_for(request.user, request_client_ids(request))
+    if viewer is None:
+        raise PermissionDenied(_("Your role does not allow this."))
+    return viewer
+
+
+def _client(viewer: board.Viewer, code: str) -> Client:
+    for client in board.visible_clients(viewer):
+        if client.code == code:
+            return client
+    raise Http404(_("Not found."))
+
+
+@login_required
+def wallboard(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    code = request.GET.get("client", "").strip()
+    clients = [_client(viewer, code)] if code else board.visible_clients(viewer)
+    boards = [board.payload(kpis.day_figures(c), viewer) for c in clients]
+    tv = request.GET.get("tv") == "1"
+    context: dict[str, Any] = {"boards": boards, "tv": tv, "client_code": code,
+                               "see_agents": viewer.see_agents}
+    if request.GET.get("partial") == "1":
+        return render(request, "wallboard/_boards.html", context)
+    return render(request, "wallboard/tv.html" if tv else "wallboard/wallboard.html", context)
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _report_rows(fig: kpis.DayFigures, payload: dict[str, Any]) -> list[list[Any]]:
+    """The CSV: the day per queue, then every 30-minute interval with any traffic."""
+    rows: list[list[Any]] = []
+    for q in payload["queues"]:
+        rows.append([_("whole day"), q["code"], q["name"],
+                     *(q["cells"][k]["text"] for k in board.REPORT_KPIS)])
+    for slot in payload["intervals"]:
+        for q in slot["queues"]:
+            rows.append([slot["start"], q["code"], q["name"],
+                         *(q["cells"][k]["text"] for k in board.REPORT_KPIS)])
+    return rows
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    clients = board.visible_clients(viewer)
+    code = request.GET.get("client", "").strip()
+    client = _client(viewer, code) if code else (clients[0] if clients else None)
+    errors: list[str] = []
+    day: date | None = None
+    raw_day = request.GET.get("day", "").strip()
+    if client is not None:
+        today = kpis.local_today(client)
+        try:
+            day = date.fromisoformat(raw_day) if raw_day else today - timedelta(days=1)
+        except ValueError:
+            errors.append(_("Enter the day as YYYY-MM-DD."))
+        else:
+            if day > today:
+                errors.append(_("The day cannot be in the future."))
+                day = None
+    fig = None
+    data: dict[str, Any] | None = None
+    if client is not None and day is not None and not errors:
+        fig = kpis.day_figures(client, day, intervals=True, agents=viewer.see_agents)
+        data = board.report_payload(fig, viewer)
+    if data is not None and fig is not None and request.GET.get("format") == "csv":
+        return _csv(request, client, fig, data)  # type: ignore[arg-type]
+    context = {"clients": clients, "client": client, "day": day, "raw_day": raw_day,
+               "errors": errors, "report": data, "kpis": board.REPORT_KPIS,
+               "see_agents": viewer.see_agents}
+    return render(request, "wallboard/report.html", context, status=400 if errors else 200)
+
+
+def _csv(request: HttpRequest, client: Client, fig: kpis.DayFigures,
+         data: dict[str, Any]) -> HttpResponse:
+    services.record_export(request, client, fig.day)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="wallboard-{client.code}-{fig.day.isoformat()}.csv"')
+    response.write("\ufeff")  # the byte-order mark Excel needs to read UTF-8
+    writer = csv.writer(response)
+    writer.writerow([_("Interval"), _("Queue code"), _("Queue"),
+                     *(str(board.KPI_LABELS[k]) for k in board.REPORT_KPIS)])
+    for row in _report_rows(fig, data):
+        writer.writerow([_safe(v) for v in row])
+    return response

@@ -1,0 +1,162 @@
+"""Chat pages: the widget script, the chat page it frames, the demo site, the agents' Chats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_POST
+
+from satupintu.accounts.models import Client
+from satupintu.accounts.permissions import (
+    get_visible_or_404,
+    has_perm,
+    require_perm,
+    scoped,
+    visible_clients,
+)
+from satupintu.accounts.roles import Perm
+from satupintu.webchat import services
+from satupintu.webchat.models import ChatMessage, ChatSession, SessionStatus
+
+WIDGET_JS = Path(__file__).resolve().parent / "static" / "webchat" / "widget.js"
+RECENT_MESSAGES = 30
+
+
+def widget_js(request: HttpRequest) -> HttpResponse:
+    """The one script a client's site embeds. Its words are prepended in both languages
+    (the host page, not us, decides which applies)."""
+    strings = {}
+    for language in ("id", "en"):
+        with translation.override(language):
+            strings[language] = {"open": _("Chat with us"), "close": _("Close chat"),
+                                 "title": _("Chat")}
+    body = ("(window.SatuPintuChat = window.SatuPintuChat || {}).strings = "
+            + json.dumps(strings, ensure_ascii=False) + ";\n" + WIDGET_JS.read_text())
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _language(request: HttpRequest) -> str:
+    lang = (request.GET.get("lang") or "").lower()[:2]
+    return lang if lang in {"id", "en"} else "id"
+
+
+@xframe_options_exempt
+def widget_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The chat itself, framed by the client's site: only that page may be framed, and only
+    by the origins the client allowed (the page's own site always)."""
+    client = Client.objects.filter(code=code, is_active=True).first()
+    if client is None:
+        raise Http404(_("Not found."))
+    widget = services.widget_for(client)
+    if not widget.enabled:
+        raise Http404(_("Not found."))
+    language = _language(request)
+    with translation.override(language):
+        response = render(request, "webchat/widget_page.html", {
+            "client": client, "chat_language": language,
+            "other_language": "en" if language == "id" else "id",
+            "max_text": services.MAX_TEXT,
+            "max_upload_mb": f"{services.max_upload_bytes() / (1024 * 1024):g}",
+            "config": {"client": client.code, "lang": language,
+                       "start_url": reverse("api:chat_start"),
+                       "upload_url": reverse("api:chat_upload"),
+                       "socket_path": "/ws/chat/visitor/", "max_text": services.MAX_TEXT,
+                       "max_upload": services.max_upload_bytes()},
+        })
+    ancestors = " ".join(["'self'", *widget.origins])
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response["Content-Language"] = language
+    return response
+
+
+@login_required
+def demo_site(request: HttpRequest) -> HttpResponse:
+    """A pretend client web site with the one script tag, for trying the widget."""
+    require_perm(request.user, Perm.VIEW_OWN_WORK)
+    clients = list(visible_clients(request).filter(is_active=True).order_by("name"))
+    if not clients:
+        raise Http404(_("Not found."))
+    code = request.GET.get("client", "")
+    client = next((c for c in clients if c.code == code), clients[0])
+    return render(request, "webchat/demo_site.html", {
+        "client": client, "clients": clients, "language": _language(request)})
+
+
+# --- agents --------------------------------------------------------------------------------
+
+def _open_sessions(request: HttpRequest) -> QuerySet[ChatSession]:
+    rows = scoped(ChatSession.objects.filter(status=SessionStatus.ACTIVE), request)
+    if not has_perm(request.user, Perm.SUPERVISE):
+        rows = rows.filter(Q(case__assignee=request.user) | Q(case__assignee__isnull=True))
+    return rows.select_related("client", "case", "case__assignee", "customer")
+
+
+def _cards(request: HttpRequest) -> list[dict[str, Any]]:
+    sessions = list(_open_sessions(request).annotate(unread=Count(
+        "messages", filter=Q(messages__sender=ChatMessage.Sender.VISITOR,
+                             messages__seq__gt=F("agent_read_seq")))).order_by("started_at"))
+    cards = []
+    for session in sessions:
+        recent = list(session.messages.select_related("event", "agent")
+                      .order_by("-seq")[:RECENT_MESSAGES])[::-1]
+        cards.append({"session": session, "visitor": services.visitor_of(session)["name"],
+                      "messages": [services.message_frame(m) for m in recent],
+                      "unread": session.unread})
+    return cards
+
+
+@login_required
+def agent_chats(request: HttpRequest) -> HttpResponse:
+    """Every open chat of the agent's clients (their own and unassigned ones), live."""
+    require_perm(request.user, Perm.VIEW_OWN_WORK)
+    context = {"cards": _cards(request), "max_text": services.MAX_TEXT}
+    if request.GET.get("fragment") == "list":
+        return render(request, "webchat/_chat_cards.html", context)
+    return render(request, "webchat/agent_chats.html", context)
+
+
+@login_required
+@require_POST
+def agent_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    require_perm(request.user, Perm.VIEW_OWN_WORK)
+    session = get_visible_or_404(scoped(ChatSession.objects.select_related("case"), request),
+                                 pk=pk)
+    body = (request.POST.get("body") or "").strip()
+    if not body:
+        return JsonResponse({"code": "empty", "message": _("Write a reply first.")}, status=400)
+    if len(body) > services.MAX_TEXT:
+        return JsonResponse({"code": "too_long", "message": _(
+            "A message can have at most %(n)d characters.") % {"n": services.MAX_TEXT}},
+            status=400)
+    try:
+        event = services.agent_reply(session, body, by=request.user,  # type: ignore[arg-type]
+                                     request=request)
+    except ValidationError as exc:
+        return JsonResponse({"code": exc.code or "rejected",
+                             "message": " ".join(exc.messages)}, status=400)
+    seq = ChatMessage.objects.filter(session=session, event=event).values_list(
+        "seq", flat=True).first()
+    return JsonResponse({"seq": seq, "event": event.pk}, status=201)
+
+
+@login_required
+@require_POST
+def agent_end(request: HttpRequest, pk: int) -> HttpResponse:
+    require_perm(request.user, Perm.VIEW_OWN_WORK)
+    session = get_visible_or_404(scoped(ChatSession.objects.all(), request), pk=pk)
+    services.end_session(session, by=request.user, request=request)  # type: ignore[arg-type]
+    return JsonResponse({"status": "ended"})
