@@ -35,6 +35,8 @@ def main(paths: list[str]) -> int:
             entry.flags.remove("fuzzy")
             entry.msgstr = ""
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None
+            entry.previous_msgctxt = None
             if entry.msgid_plural:
                 entry.msgstr_plural = {0: ""}
         if entry.msgid_plural:

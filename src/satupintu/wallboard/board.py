@@ -83,19 +83,19 @@ def _cell(value: float | None, text: str, level: str = "",
 
 
 def queue_cells(q: kpis.QueueFigures, fig: kpis.DayFigures, *, live: bool) -> dict[str, Any]:
-    cfg = fig.settings
+    limits = fig.settings.limits  # the client's colours (kpis.Limits)
     since = None
     if live and q.longest_wait is not None:
         since = (fig.as_of.timestamp() - q.longest_wait) * 1000
     return {
-        "waiting": _cell(q.waiting, str(q.waiting)),
+        "waiting": _cell(q.waiting, str(q.waiting), limits.waiting.level(q.waiting)),
         "longest_wait": _cell(q.longest_wait, duration(q.longest_wait),
-                              kpis.wait_level(q.longest_wait, cfg.threshold_s), since),
+                              limits.longest_wait.level(q.longest_wait), since),
         "offered": _cell(q.offered, str(q.offered)),
         "answered": _cell(q.answered, str(q.answered)),
         "abandoned": _cell(q.abandoned, str(q.abandoned)),
-        "sl": _cell(q.sl, percent(q.sl), kpis.sl_level(q.sl, cfg.target)),
-        "asa": _cell(q.asa, duration(q.asa)),
+        "sl": _cell(q.sl, percent(q.sl), limits.sl.level(q.sl)),
+        "asa": _cell(q.asa, duration(q.asa), limits.asa.level(q.asa)),
         "aht": _cell(q.aht, duration(q.aht)),
         "abandon_rate": _cell(q.abandon_rate, percent(q.abandon_rate)),
     }

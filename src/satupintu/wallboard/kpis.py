@@ -47,13 +47,15 @@ from satupintu.routing.models import (
     RoutingSettings,
     WorkItem,
 )
+from satupintu.wallboard.models import Thresholds
 
 log = logging.getLogger(__name__)
 
 INTERVAL = timedelta(minutes=30)
-# A cell turns amber at this share of its limit and red past the limit.
+# The built-in colours, which a client's ``Thresholds`` may replace (``Limits.of``):
+# a cell turns amber at this share of its limit and red past the limit;
 AMBER_SHARE = 0.8
-# Service level: red below the target, amber less than this many points above it.
+# the service level is red below the target, amber less than this many points above it.
 SL_AMBER_POINTS = 5.0
 
 # The client setting may hold the engine's names or these descriptive aliases.
@@ -99,17 +101,100 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 @dataclass(frozen=True)
+class Band:
+    """When a cell turns amber and red. Higher is worse: amber from ``amber``, red above
+    ``red``; with ``lower_is_worse`` (the service level): amber below ``amber``, red below
+    ``red``. ``None``: that colour never shows."""
+
+    amber: float | None = None
+    red: float | None = None
+    lower_is_worse: bool = False
+
+    @classmethod
+    def of_limit(cls, limit: float | None) -> Band:
+        """The built-in rule: amber from ``AMBER_SHARE`` of the limit, red past it; no limit
+        (``None`` or 0) is no colour."""
+        return cls(AMBER_SHARE * limit, limit) if limit else cls()
+
+    def level(self, value: float | None) -> str:
+        if value is None:
+            return ""
+        if self.lower_is_worse:
+            if self.red is not None and value < self.red:
+                return "red"
+            return "amber" if self.amber is not None and value < self.amber else ""
+        if self.red is not None and value > self.red:
+            return "red"
+        return "amber" if self.amber is not None and value >= self.amber else ""
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _band(amber: Any, red: Any, built_in_red: float | None) -> Band:
+    """A higher-is-worse band: an empty red is ``built_in_red``; an empty amber is
+    ``AMBER_SHARE`` of the red limit (none without one)."""
+    red_v = _num(red) if red is not None else (built_in_red or None)
+    amber_v = _num(amber) if amber is not None else (
+        AMBER_SHARE * red_v if red_v is not None else None)
+    return Band(amber_v, red_v)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A client's effective wallboard colours: its ``Thresholds`` with every empty value
+    replaced by the built-in rule (``satupintu.wallboard.models``)."""
+
+    waiting: Band
+    longest_wait: Band
+    sl: Band
+    asa: Band
+    acw: Band
+    break_amber_share: float
+    break_red_grace_s: float
+
+    @classmethod
+    def of(cls, row: Thresholds, routing: RoutingSettings) -> Limits:
+        sl_red = _num(row.sl_red_below)
+        if sl_red is None:
+            sl_red = float(routing.sl_target_percent)
+        sl_amber = _num(row.sl_amber_below)
+        if sl_amber is None:
+            sl_amber = sl_red + SL_AMBER_POINTS
+        return cls(
+            waiting=_band(row.waiting_amber, row.waiting_red, None),
+            longest_wait=_band(row.longest_wait_amber_s, row.longest_wait_red_s,
+                               float(routing.sl_threshold_seconds)),
+            sl=Band(sl_amber, sl_red, lower_is_worse=True),
+            asa=_band(row.asa_amber_s, row.asa_red_s, None),
+            acw=_band(row.acw_amber_s, row.acw_red_s, float(routing.acw_max_seconds)),
+            break_amber_share=row.break_amber_percent / 100.0,
+            break_red_grace_s=float(row.break_red_grace_s))
+
+    def break_band(self, limit_s: float | None) -> Band:
+        """A not-ready reason's band: amber from a share of its longest duration, red past
+        it plus the grace; a reason without a longest duration has no colour."""
+        if not limit_s:
+            return Band()
+        return Band(self.break_amber_share * limit_s, limit_s + self.break_red_grace_s)
+
+
+@dataclass(frozen=True)
 class Settings:
     threshold_s: int
     target: int
     formula: SlFormula
     acw_max_s: int
+    limits: Limits
 
     @classmethod
     def of(cls, client: Client) -> Settings:
         row = RoutingSettings.objects.filter(client=client).first() or RoutingSettings()
+        colours = Thresholds.objects.filter(client=client).first() or Thresholds()
         return cls(threshold_s=row.sl_threshold_seconds, target=row.sl_target_percent,
-                   formula=sl_formula(row.sl_formula), acw_max_s=row.acw_max_seconds)
+                   formula=sl_formula(row.sl_formula), acw_max_s=row.acw_max_seconds,
+                   limits=Limits.of(colours, row))
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -354,14 +439,6 @@ def _reason_codes(client: Client) -> dict[str, ReasonCode]:
     return codes
 
 
-def _level(seconds: float | None, limit: float | None) -> str:
-    if seconds is None or not limit:
-        return ""
-    if seconds > limit:
-        return "red"
-    return "amber" if seconds >= AMBER_SHARE * limit else ""
-
-
 def _team_figures(client: Client, cfg: Settings, start: datetime, as_of: datetime,
                   extra_items: dict[int, _Contact]) -> list[TeamFigures]:
     teams, members = _agents(client)
@@ -421,18 +498,19 @@ def _team_figures(client: Client, cfg: Settings, start: datetime, as_of: datetim
             counts[shown] = counts.get(shown, 0) + 1
             in_state = (as_of - since).total_seconds() if since else None
             code = reasons.get(reason)
-            limit = None
+            limit, band = None, Band()
             if state == PresenceState.NOT_READY and code is not None and code.max_minutes:
                 limit = code.max_minutes * 60.0
+                band = cfg.limits.break_band(limit)
             elif state == PresenceState.ACW:
-                limit = float(cfg.acw_max_s)
+                limit, band = float(cfg.acw_max_s), cfg.limits.acw
             agents.append(AgentFigures(
                 username=user.username, name=user.display_name, state=shown,
                 presence=str(state), reason_code=reason,
                 reason_id=code.name_id if code else reason,
                 reason_en=code.name_en if code else reason, since=since,
                 time_in_state=in_state, contacts=busy[user.pk], offers=offers[user.pk],
-                level=_level(in_state, limit), limit_s=limit))
+                level=band.level(in_state), limit_s=limit))
         out.append(TeamFigures(id=team.pk, name=team.name, counts=counts,
                                occupancy=occupancy(times), agents=agents))
     return out
@@ -487,13 +565,11 @@ def day_figures(client: Client, day: date | None = None, *, now: datetime | None
 
 
 def sl_level(value: float | None, target: float) -> str:
-    if value is None:
-        return ""
-    if value < target:
-        return "red"
-    return "amber" if value < target + SL_AMBER_POINTS else ""
+    """The built-in service-level colour (a client's own is ``Settings.limits.sl``)."""
+    return Band(target + SL_AMBER_POINTS, target, lower_is_worse=True).level(value)
 
 
 def wait_level(seconds: float | None, threshold_s: float) -> str:
-    return _level(seconds, threshold_s)
+    """The built-in longest-wait colour (a client's own is ``Settings.limits.longest_wait``)."""
+    return Band.of_limit(threshold_s).level(seconds)
 

@@ -6,4 +6,5 @@ app_name = "wallboard"
 urlpatterns = [
     path("", views.wallboard, name="board"),
     path("report/", views.report, name="report"),
+    path("colours/", views.thresholds, name="thresholds"),
 ]

@@ -10,15 +10,23 @@ import csv
 from datetime import date, timedelta
 from typing import Any
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from satupintu.accounts.models import Client
-from satupintu.accounts.permissions import request_client_ids
+from satupintu.accounts.permissions import has_perm, request_client_ids, require_perm
+from satupintu.accounts.roles import Perm
+from satupintu.routing.models import RoutingSettings
 from satupintu.wallboard import board, kpis, services
+from satupintu.wallboard.forms import ThresholdsForm
+from satupintu.wallboard.models import Thresholds
+from satupintu.web.client_forms import client_choices, client_form_page
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,7 +54,8 @@ def wallboard(request: HttpRequest) -> HttpResponse:
     boards = [board.payload(kpis.day_figures(c), viewer) for c in clients]
     tv = request.GET.get("tv") == "1"
     context: dict[str, Any] = {"boards": boards, "tv": tv, "client_code": code,
-                               "see_agents": viewer.see_agents}
+                               "see_agents": viewer.see_agents,
+                               "set_colours": has_perm(request.user, Perm.MANAGE_ROUTING)}
     if request.GET.get("partial") == "1":
         return render(request, "wallboard/_boards.html", context)
     return render(request, "wallboard/tv.html" if tv else "wallboard/wallboard.html", context)
@@ -116,3 +125,37 @@ def _csv(request: HttpRequest, client: Client, fig: kpis.DayFigures,
     for row in _report_rows(fig, data):
         writer.writerow([_safe(v) for v in row])
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def thresholds(request: HttpRequest) -> HttpResponse:
+    """A client's wallboard colours, for those who set up its routing (the same permission):
+    ``?client=<id>`` picks the client; another client's id is a 403."""
+    require_perm(request.user, Perm.MANAGE_ROUTING)
+    choices = client_choices(request)
+    raw = (request.POST if request.method == "POST" else request.GET).get("client", "")
+    if raw:
+        if not raw.isdigit() or int(raw) not in request_client_ids(request):
+            raise PermissionDenied(_("You may not set up this client."))
+        client_id: int | None = int(raw)
+    else:
+        client_id = choices[0][0] if choices else None
+    initial: dict[str, Any] = {"client": client_id}
+    row = Thresholds.objects.filter(client_id=client_id).first() or Thresholds()
+    initial.update({name: getattr(row, name) for name in services.FIELDS})
+    form = ThresholdsForm(request.POST if request.method == "POST" else None, initial=initial)
+    form.fields["client"].choices = choices  # type: ignore[attr-defined]
+    # The client is picked above the form (a GET), so one client's values never land on another.
+    form.fields["client"].widget = forms.HiddenInput()
+    routing = RoutingSettings.objects.filter(client_id=client_id).first() or RoutingSettings()
+    form.show_built_in(kpis.Limits.of(row, routing))
+
+    def save(client: Client, data: dict[str, Any]) -> None:
+        services.save_thresholds(client, {name: data[name] for name in services.FIELDS},
+                                 by=request.user,  # type: ignore[arg-type]
+                                 request=request)
+
+    done = f"{reverse('wallboard:thresholds')}?client={client_id or ''}"
+    return client_form_page(request, form, save, title=_("Wallboard colours"),
+                            template="wallboard/thresholds.html", done=done)

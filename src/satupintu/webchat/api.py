@@ -155,7 +155,7 @@ def _widget_out(request: HttpRequest, client: Client) -> WidgetOut:
     widget = services.widget_for(client)
     src = request.build_absolute_uri(reverse("webchat:widget_js"))
     return WidgetOut(client=client.code, allowed_origins=widget.origins, enabled=widget.enabled,
-                     script=f'<script src="{src}" data-client="{client.code}" defer></script>')
+                     script=services.embed_tag(src, client))
 
 
 @router.get("/widgets/{code}", response=WidgetOut,

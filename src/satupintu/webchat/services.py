@@ -90,6 +90,13 @@ def widget_for(client: Client) -> WidgetSettings:
     return found or WidgetSettings(client=client)
 
 
+def embed_tag(script_url: str, client: Client) -> str:
+    """The one tag a client pastes into its pages (API and set-up page show the same);
+    plain text with escaped attributes, so a template escapes it once more for display."""
+    return (f'<script src="{escape(script_url)}" data-client="{escape(client.code)}" '
+            'defer></script>')
+
+
 _ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 

@@ -1,4 +1,5 @@
-"""Chat pages: the widget script, the chat page it frames, the demo site, the agents' Chats."""
+"""Chat pages: the widget script, the chat page it frames, the demo site, the agents' Chats,
+and the administrators' widget set-up."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from satupintu.accounts.models import Client
 from satupintu.accounts.permissions import (
@@ -26,8 +27,10 @@ from satupintu.accounts.permissions import (
     visible_clients,
 )
 from satupintu.accounts.roles import Perm
+from satupintu.web.client_forms import client_choices, client_form_page
 from satupintu.webchat import services
-from satupintu.webchat.models import ChatMessage, ChatSession, SessionStatus
+from satupintu.webchat.forms import WidgetForm
+from satupintu.webchat.models import ChatMessage, ChatSession, SessionStatus, WidgetSettings
 
 WIDGET_JS = Path(__file__).resolve().parent / "static" / "webchat" / "widget.js"
 RECENT_MESSAGES = 30
@@ -160,3 +163,42 @@ def agent_end(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_visible_or_404(scoped(ChatSession.objects.all(), request), pk=pk)
     services.end_session(session, by=request.user, request=request)  # type: ignore[arg-type]
     return JsonResponse({"status": "ended"})
+
+
+# --- widget set-up (administrators) ----------------------------------------------------------
+
+@login_required
+def widget_setup(request: HttpRequest) -> HttpResponse:
+    """Every client the user may configure, with where its chat may be embedded."""
+    require_perm(request.user, Perm.MANAGE_ORGANISATION)
+    clients = list(visible_clients(request).order_by("name"))
+    saved = {w.client_id: w for w in WidgetSettings.objects.filter(client__in=clients)}
+    rows = [{"client": c, "widget": saved.get(c.pk) or WidgetSettings(client=c)}
+            for c in clients]
+    return render(request, "webchat/setup.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def widget_setup_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """One client's widget: switched on or off, allowed origins, and the tag to paste."""
+    require_perm(request.user, Perm.MANAGE_ORGANISATION)
+    client = get_visible_or_404(visible_clients(request), code=code)
+    widget = services.widget_for(client)
+    snippet = services.embed_tag(request.build_absolute_uri(reverse("webchat:widget_js")),
+                                 client)
+    form = WidgetForm(request.POST if request.method == "POST" else None,
+                      initial={"client": client.pk, "enabled": widget.enabled,
+                               "allowed_origins": "\n".join(widget.origins)},
+                      widget_client=client, snippet=snippet)
+    # Only this page's client: a forged hidden field cannot save another client from here.
+    form.fields["client"].choices = [c for c in client_choices(request) if c[0] == client.pk]
+
+    def save(chosen: Client, data: dict[str, Any]) -> None:
+        services.configure_widget(chosen, by=request.user,  # type: ignore[arg-type]
+                                  allowed_origins=data["allowed_origins"],
+                                  enabled=data["enabled"], request=request)
+
+    title = _("Chat widget of %(client)s") % {"client": client.name}
+    return client_form_page(request, form, save, title=title, template="webchat/setup_form.html",
+                            done=reverse("webchat:setup_edit", args=[client.code]))
