@@ -104,7 +104,7 @@ def prepare(n_agents: int) -> dict[str, int]:
                   "accounts_client, accounts_contactcenter RESTART IDENTITY CASCADE")
     from satupintu.accounts.models import Client, ContactCenter, User
     from satupintu.customers.models import Customer
-    from satupintu.routing.models import AgentPresence, PresenceEvent
+    from satupintu.routing.models import AgentPresence, PresenceEvent, RuleVersion
     from satupintu.routing.services import rules
 
     center = ContactCenter.objects.create(name="Bench")
@@ -120,6 +120,11 @@ def prepare(n_agents: int) -> dict[str, int]:
             hours=1), connection="bench") for u in users])
     PresenceEvent.objects.bulk_create([PresenceEvent(user=u, state="ready", at=now)
                                        for u in users])
+    # The bench agents never answer: a ten-minute accept window keeps every offer standing
+    # for the whole run, so each contact is offered once (the measure is enqueue → offered).
+    RuleVersion.objects.create(
+        client=client, number=1, is_current=True, comment="bench", created_at=timezone.now(),
+        text=rules.DEFAULT_RULES.replace("accept_timeout: 20 ", "accept_timeout: 600"))
     rules.current_rules(client)
     customers = [Customer.objects.create(client=client, name=f"Pelanggan {i}").pk
                  for i in range(50)]
@@ -264,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drain", type=int, default=2000,
                    help="also: contacts queued first, then routed by one worker (0: skip)")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--interval", type=float, default=0.05,
+                   help="a worker's pause between passes that found work (seconds)")
     p.add_argument("--arrival", choices=["case", "enqueue", "both"], default="both",
                    help="an arrival opens a case (case) or enqueues an open one (enqueue); "
                         "both: one run of each")
@@ -305,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     if not inline:
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         workers = [subprocess.Popen([sys.executable, "-m", "satupintu.cli", "route",
-                                     "--interval", "0.01", "--limit", "500"], cwd=ROOT, env=env)
+                                     "--interval", str(a.interval), "--limit", "500"],
+                                    cwd=ROOT, env=env)
                    for _ in range(a.workers)]
         wait_for_workers(info)
         ready = ctx.Event()
@@ -347,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         done = max(r[3] for r in arrivals)
     else:
         lat = [(seen[r[0]] - r[1]) * 1000 for r in arrivals if r[0] in seen]
-        svc = lat
+        svc = [(r[3] - r[2]) * 1000 for r in arrivals]
         enq = [(seen[r[0]] - enqueued[r[0]]) * 1000 for r in arrivals if r[0] in seen]
         done = max(seen.values()) if seen else time.time()
     throughput = offered / (done - first)

@@ -80,10 +80,16 @@ def record(
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         user = request.user
         actor = user if user.is_authenticated else None  # type: ignore[assignment]
-    with transaction.atomic():
+    # No savepoint of its own (two statements fewer on every audited write): a failure here
+    # fails the caller's transaction, so a change is never committed without its entry.
+    with transaction.atomic(savepoint=False):
         lock_chain()
-        # On SQLite the IMMEDIATE transaction already holds the single write lock.
-        last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+        # On SQLite the IMMEDIATE transaction already holds the single write lock. The head
+        # holds the last entry's hash (both are written under this lock).
+        head = AuditHead.objects.filter(id=1).first()
+        if head is None:
+            last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+            head = AuditHead(id=1, count=0, last_hash=last or GENESIS)
         entry = AuditEntry(
             created_at=timezone.now().replace(tzinfo=UTC),
             actor=actor,
@@ -96,11 +102,10 @@ def record(
             client=client,
             ip_address=client_ip(request),
             data=json.loads(json.dumps(data or {}, default=str)),
-            prev_hash=last or GENESIS,
+            prev_hash=head.last_hash or GENESIS,
         )
         entry.hash = compute_hash(entry)
         entry.save()
-        head = AuditHead.objects.filter(id=1).first() or AuditHead(id=1, count=0)
         head.count += 1
         head.last_hash = entry.hash
         head.mac = _head_mac(head.count, head.last_hash)

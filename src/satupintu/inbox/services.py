@@ -253,6 +253,7 @@ def deliver(contact: Contact) -> CaseEvent:
     event = (CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.INBOUND)
              .order_by("-created_at", "-id").first())
     assert event is not None
+    event.case = case  # the caller's next read of it needs no query
     return event
 
 

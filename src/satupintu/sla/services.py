@@ -146,8 +146,11 @@ def recompute(case: Case, now: datetime | None = None) -> CaseSla:
     """Re-evaluate the case and store the result. Call it inside the service's transaction
     after the case's events are written (the cases services do)."""
     clocks = evaluate_case(case, now)
-    row = CaseSla.objects.filter(case_id=case.pk).first() or CaseSla(case_id=case.pk)
-    _apply(row, clocks, case.status in ACTIVE_STATUSES).save()
+    row = CaseSla.objects.filter(case_id=case.pk).first()
+    created = row is None
+    if row is None:  # a new case: insert at once (a plain save would try an UPDATE first)
+        row = CaseSla(case_id=case.pk)
+    _apply(row, clocks, case.status in ACTIVE_STATUSES).save(force_insert=created)
     return row
 
 
