@@ -151,11 +151,21 @@ def find_or_create_contact(client: Client, kind: str, raw_value: str, *, name: s
         return found
     value = normalise(kind, raw_value)
     clean = " ".join((name or "").split())[:200] or value
-    customer = Customer.objects.create(client=client, name=clean,
-                                       language=language if language in {"id", "en"} else "id")
-    # A concurrent first contact with the same identity makes this raise; the inbound
-    # message then fails, is retried, and finds the other customer.
-    _attach(customer, kind, value)
+    try:
+        with transaction.atomic():  # losing the race below undoes only this customer
+            customer = Customer.objects.create(
+                client=client, name=clean,
+                language=language if language in {"id", "en"} else "id")
+            _attach(customer, kind, value)
+    except ValidationError as exc:
+        # A concurrent first contact with the same identity committed first (two messages
+        # of a new customer processed at once): the customer is theirs.
+        if exc.code != "identity_taken":
+            raise
+        found = find_by_identity(client, kind, raw_value)
+        if found is None:
+            raise
+        return found
     audit.record("customers.created", actor=None, obj=customer, client=client,
                  data={"kind": customer.kind, "identities": [kind], "source": "inbound"})
     return customer
