@@ -11,7 +11,11 @@ Two callers share the same rule semantics:
 With ``auto_accept=True`` the simulator uses the matcher's auto-accept lane
 (:meth:`Matcher.arrive_accept`, :meth:`Matcher.complete_accept`): the same decisions and
 state changes as :meth:`Matcher.enqueue` / :meth:`Matcher.complete`, without Offer
-objects and without an Interaction for a contact answered at once.
+objects, and without an Interaction unless one is asked for.
+
+Available agents sit in one pool per channel, in the order they became available; while
+that order is the longest-idle order (tracked per pool), the auto-accept lane's
+longest-idle choice is the first eligible agent of the pool instead of a scan.
 
 Waiting interactions are served by (effective priority, place in line, arrival order).
 Interactions that share a queue, a step and the interaction attributes the step's target
@@ -29,7 +33,13 @@ from typing import Any
 from .model import BLOCKING_CHANNELS, Agent, AgentState, Interaction, RouterError, copy_for
 from .rules import RuleSet, Step
 
-SortKey = tuple[int, float, int]
+#: a group's heap entry: (-effective priority, place in line, arrival order, token, wait);
+#: flat, so comparing two entries compares floats and ints only (the arrival order is
+#: unique, so a comparison never reaches the wait)
+Entry = tuple[int, float, int, int, "_Wait"]
+#: Agent._solo: an agent with capacity on one channel only is available while its load is
+#: below the capacity: (channel, capacity, the channel's pool, the pool's order)
+_Solo = tuple[str, int, dict[str, Agent], "_Order"]
 
 
 @dataclass(eq=False, slots=True)
@@ -47,21 +57,40 @@ class Offer:
 
 
 class _Wait:
-    """A waiting interaction: its rule schedule, current step and heap token."""
+    """A waiting interaction: its rule schedule, current step and heap token.
 
-    __slots__ = ("declined", "group", "ix", "pos", "rules", "schedule", "seq", "token")
+    A contact of the auto-accept lane waits without an Interaction (``_ix`` is None and
+    ``src`` says how to make it): most are taken by the next freed agent and never need
+    one. :attr:`ix` makes it on first use.
+    """
+
+    __slots__ = ("_ix", "declined", "group", "iid", "pos", "rules", "schedule", "seq", "src",
+                 "tag", "token")
 
     def __init__(
         self, ix: Interaction, rules: RuleSet, schedule: list[tuple[Step, float]], seq: int
     ) -> None:
-        self.ix = ix
+        self._ix: Interaction | None = ix
+        self.iid = ix.id
+        self.tag = ix.tag
+        self.src: tuple[Interaction, float, bool, str] | None = None
         self.rules = rules
         self.schedule = schedule
         self.seq = seq
         self.pos = 0
         self.token = 0
-        self.group: tuple[Any, ...] | None = None
+        self.group: _Group | None = None
         self.declined: set[str] = _NO_DECLINED
+
+    @property
+    def ix(self) -> Interaction:
+        ix = self._ix
+        if ix is None:
+            assert self.src is not None
+            like, now, vip, version = self.src
+            ix = self._ix = copy_for(like, self.iid, now, vip, self.tag)
+            ix.rule_version = version
+        return ix
 
     @property
     def step(self) -> Step:
@@ -73,9 +102,32 @@ class _Wait:
         self.declined.add(agent_id)
 
 
+class _Group:
+    """Interactions waiting with the same queue, step and target inputs.
+
+    ``heap`` orders them by (effective priority, place in line, arrival). ``cache`` /
+    ``no`` are the group's memo of target results (the same objects as the matcher's
+    ``_elig`` / ``_no`` entries for the key; None when the target is not memoised), kept
+    here so that a freed agent looking at the groups hashes no key.
+    """
+
+    __slots__ = ("cache", "channel", "client", "heap", "key", "no", "pref")
+
+    def __init__(self, key: tuple[Any, ...],
+                 memo: tuple[dict[str, bool], set[str]] | None) -> None:
+        self.key = key
+        self.heap: list[Entry] = []
+        _, _, _, self.channel, self.client, self.pref, _ = key
+        self.cache: dict[str, bool] | None = None
+        self.no: set[str] | None = None
+        if memo is not None:
+            self.cache, self.no = memo
+
+
 _NO_DECLINED: set[str] = set()  # shared and never written: see _Wait.add_declined
-_NO_PAIRS: list[tuple[Interaction, Agent]] = []  # shared and never written
+_NO_PAIRS: list[tuple[int, Agent]] = []  # shared and never written
 _READY = AgentState.READY
+_new = object.__new__
 
 
 def _freeze(value: Any) -> Any:
@@ -199,26 +251,54 @@ def _rules_for(ix: Interaction, rules: dict[str, RuleSet] | RuleSet) -> RuleSet:
     return rules[ix.rule_version]
 
 
+class _Order:
+    """Whether a channel's pool of available agents is in longest-idle order.
+
+    A pool is a dict, so it keeps the order agents became available in. Agents mostly
+    become available as they finish a contact, that is in the order of
+    ``(last_contact_end, number)`` that longest idle ranks by; then the first eligible
+    agent of the pool is the longest idle one and a choice needs no scan. ``ok`` says the
+    pool is in that order. ``end`` and the number of agent ``aid`` are the key of the agent
+    added last: no smaller than any key in the pool while ``ok`` (the number is looked up
+    only on a tie of times). An agent added out of order, or one whose
+    ``last_contact_end`` changes while it is in the pool, clears ``ok`` until the pool is
+    empty again. Only the matcher may change ``last_contact_end`` of its agents.
+    """
+
+    __slots__ = ("aid", "end", "ok")
+
+    def __init__(self) -> None:
+        self.ok = True
+        self.end = float("-inf")
+        self.aid = ""
+
+
 class _Lane:
     """arrive_accept's view of one template under the current rules (see _new_lane)."""
 
-    __slots__ = ("boost", "cache", "channel", "client", "key", "kind", "no", "pool",
-                 "rules", "schedule", "step", "version", "vip_boost")
+    __slots__ = ("cache", "channel", "client", "group", "key", "kind", "mode", "no", "order",
+                 "place", "pool", "prio", "prio_vip", "rules", "schedule", "step", "version")
 
-    def __init__(self, rules: RuleSet, schedule: list[tuple[Step, float]], channel: str,
-                 client: str, pool: dict[str, Agent]) -> None:
+    def __init__(self, rules: RuleSet, schedule: list[tuple[Step, float]], like: Interaction,
+                 pool: dict[str, Agent], order: _Order) -> None:
         self.rules = rules
         self.version = rules.version
-        self.vip_boost = rules.vip_boost
         self.schedule = schedule
         self.step = schedule[0][0]
-        self.boost = self.step.priority_boost
-        self.channel = channel
-        self.client = client
+        # the first part of the sort key in the group (effective_priority, negated)
+        self.prio = -(like.priority + self.step.priority_boost)
+        self.prio_vip = self.prio - rules.vip_boost
+        # place in line: the arrival time, or a fixed time for callbacks (place_time)
+        self.place = (like.original_enqueue_time if like.callback_keeps_place else None)
+        self.channel = like.channel
+        self.client = like.client
         self.pool = pool
+        self.order = order
         #: 0 no target and longest idle, 1 a memoised target that reads no interaction
         #: field and longest idle, -1 anything else (use enqueue)
         self.kind = -1
+        self.mode = 0
+        self.group: _Group  # set for kind >= 0: the group its contacts wait in
         self.key: tuple[Any, ...] = ()
         self.cache: dict[str, bool] = {}
         self.no: set[str] = set()
@@ -235,16 +315,18 @@ class Matcher:
         self.rules_by_version: dict[str, RuleSet] = {}
         self.rules = rules
         self._lanes: dict[Interaction, _Lane] = {}  # arrive_accept: template -> lane
+        self._other_lanes: dict[Interaction, _Lane] = {}  # templates that take enqueue()
         self.load_rules(rules)
         self.auto_accept = auto_accept
         self.agents: dict[str, Agent] = {}
         self._idx: dict[str, int] = {}
         self._next_no = 0
-        self._slots: dict[str, tuple[tuple[str, int, bool, dict[str, Agent]], ...]] = {}
-        self._single: dict[str, tuple[str, int, dict[str, Agent]] | None] = {}
+        self._slots: dict[str, tuple[tuple[str, int, bool, dict[str, Agent], _Order], ...]] = {}
         self._avail: dict[str, dict[str, Agent]] = {"call": {}, "chat": {}, "email": {}}
+        self._order = {ch: _Order() for ch in self._avail}
         self._waiting: dict[str, _Wait] = {}
-        self._groups: dict[tuple[Any, ...], list[tuple[SortKey, int, _Wait]]] = {}
+        self._groups: dict[tuple[Any, ...], _Group] = {}  # groups with waiting interactions
+        self._kept: dict[tuple[Any, ...], _Group] = {}  # the lanes' groups, kept when empty
         self._timers: list[tuple[float, int, int, str, int]] = []  # (t, seq, kind, id, token)
         self._offers: dict[str, Offer] = {}
         self._active: dict[str, tuple[Agent, str]] = {}  # interaction id -> (agent, channel)
@@ -261,6 +343,7 @@ class Matcher:
         self.rules_by_version[rules.version] = rules
         self.rules = rules
         self._lanes = {}
+        self._other_lanes = {}
 
     def add_agent(self, agent: Agent) -> None:
         if agent.id in self.agents:
@@ -339,7 +422,7 @@ class Matcher:
             pool.pop(agent_id, None)
         del self.agents[agent_id]
         del self._slots[agent_id]
-        del self._single[agent_id]
+        agent._solo = None
         self._forget_eligibility(agent_id)
         out: list[Offer] = []
         for iid in [i for i, o in self._offers.items() if o.agent is agent]:
@@ -355,12 +438,17 @@ class Matcher:
 
     def _set_slots(self, agent: Agent) -> None:
         slots = self._slots[agent.id] = tuple(
-            (ch, cap, ch in BLOCKING_CHANNELS, self._avail[ch])
+            (ch, cap, ch in BLOCKING_CHANNELS, self._avail[ch], self._order[ch])
             for ch, cap in agent.capacity.items() if cap > 0
         )
-        # an agent with capacity on one channel only is available while load < capacity
-        self._single[agent.id] = (
-            (slots[0][0], slots[0][1], slots[0][3]) if len(slots) == 1 else None
+        # An agent with capacity on one channel only, with no load on another, is available
+        # while its load is below the capacity. It is only ever given contacts of that
+        # channel (from its pool), so its load stays on that channel while _solo is set:
+        # the hot paths need not check.
+        ch = slots[0][0] if len(slots) == 1 else ""
+        agent._solo = (
+            (ch, slots[0][1], slots[0][3], slots[0][4])
+            if ch and all(c == ch for c in agent.load) else None
         )
 
     def _forget_eligibility(self, agent_id: str) -> None:
@@ -519,19 +607,10 @@ class Matcher:
             self._refresh(agent)
             return []
         del self._active[interaction_id]
-        agent.last_contact_end = now
-        load = agent.load
-        load[channel] -= 1
-        if agent.state is not AgentState.READY:
-            self._reindex(agent)
-            return []
-        single = self._single[agent.id]
-        if single is not None and len(load) == 1 and single[0] == channel:
-            if load[channel] < single[1]:
-                single[2][agent.id] = agent
-        else:
-            self._reindex(agent)
-        if self._groups:
+        self._set_end(agent, now)
+        agent.load[channel] -= 1
+        self._reindex(agent)
+        if self._groups and agent.state is AgentState.READY:
             return self._serve_agent(agent, now)
         return []
 
@@ -539,13 +618,13 @@ class Matcher:
         agent, channel = self._active_of(interaction_id)
         del self._active[interaction_id]
         agent.acw_pending -= 1
-        agent.last_contact_end = now
+        self._set_end(agent, now)
         return self._release(agent, channel, now)
 
     # -- auto-accept lane ------------------------------------------------------------------
     # The simulator accepts every offer at once (``auto_accept=True``), so it needs no Offer
     # objects: these make exactly the decisions and state changes of enqueue() / complete()
-    # and report assignments as the agent, or as (interaction, agent) pairs.
+    # and report assignments as the agent, or as (tag, agent) pairs.
     def arrive_accept(self, like: Interaction, iid: str, now: float, vip: bool = False,
                       tag: int = -1) -> Agent | None:
         """:meth:`enqueue` of a new contact like ``like`` with auto-accept.
@@ -553,97 +632,140 @@ class Matcher:
         The contact is ``like`` with another id, ``enqueue_time=now``, ``vip`` and ``tag``
         (a simulator's arrivals: one template per queue). Returns the agent that took it at
         once, or None when it waits. The same decisions and state changes as
-        ``enqueue(copy, now)``, but the Interaction is only built when the contact has to
-        wait (an answered contact is known by its id, as in :meth:`complete`).
+        ``enqueue(copy, now)``, but no Interaction is built: an answered contact is known by
+        its id (as in :meth:`complete`), a waiting one gets its Interaction only if someone
+        asks for it (:meth:`waiting`, a target that reads it).
+
+        With the pool of the channel in longest-idle order (see ``_Order``), the agent is
+        the first eligible one of the pool; otherwise the pool is scanned.
         """
         lane = self._lanes.get(like)
         if lane is None:
-            lane = self._new_lane(like)
-        if lane.kind < 0:  # several steps, or a target over the interaction: enqueue()
-            offers = self.enqueue(copy_for(like, iid, now, vip, tag), now)
-            return offers[0].agent if offers else None
+            lane = self._other_lanes.get(like) or self._new_lane(like)
+            if lane.kind < 0:  # several steps, or a target over the interaction: enqueue()
+                offers = self.enqueue(copy_for(like, iid, now, vip, tag), now)
+                return offers[0].agent if offers else None
         if iid in self._waiting or iid in self._active:
             raise RouterError(f"interaction {iid} enqueued twice")
         # one step, no time-out, the current rules: what enqueue() does, inlined
-        ix: Interaction | None = None
         pool = lane.pool
-        agent: Agent | None = None
         if pool:
-            idx = self._idx
-            best_end = 0.0
-            best_aid = ""
-            client = lane.client
-            if lane.kind == 0 and not client:  # no target, longest idle (_longest_idle)
-                for aid, cand in pool.items():
-                    end = cand.last_contact_end
-                    if agent is None or end < best_end or (end == best_end
-                                                            and idx[aid] < idx[best_aid]):
-                        agent, best_end, best_aid = cand, end, aid
-            elif lane.kind == 0:
-                for aid, cand in pool.items():
-                    if client not in cand.clients:
-                        continue
-                    end = cand.last_contact_end
-                    if agent is None or end < best_end or (end == best_end
-                                                            and idx[aid] < idx[best_aid]):
-                        agent, best_end, best_aid = cand, end, aid
-            else:  # a memoised target over the agent only, longest idle (as _best_agent)
-                cache = lane.cache
-                no = lane.no
-                target = lane.step.target
-                assert target is not None
-                # a few agents: look at each; many: skip the known-ineligible ones in C
-                cands = (pool.items() if len(pool) <= 16
-                         else [(aid, pool[aid]) for aid in pool.keys() - no])
-                for aid, cand in cands:
-                    if aid in no:
-                        continue  # every False in the memo is in ``no`` as well
-                    if aid not in cache:
-                        if client and client not in cand.clients:
-                            ok = False
-                        else:
-                            if ix is None:
-                                ix = copy_for(like, iid, now, vip, tag)
-                            ok = target(cand.view(), ix.view())
-                        cache[aid] = ok
-                        if not ok:
-                            no.add(aid)
-                            continue
-                    end = cand.last_contact_end
-                    if agent is None or end < best_end or (end == best_end
-                                                            and idx[aid] < idx[best_aid]):
-                        agent, best_end, best_aid = cand, end, aid
+            agent: Agent | None
+            if lane.order.ok:
+                # the pool is in longest-idle order: the first eligible agent is the one
+                mode = lane.mode
+                # (iterating the keys costs a third of iterating the items)
+                if not mode:  # any agent
+                    for aid in pool:  # noqa: B007 - the first one
+                        break
+                    agent = pool[aid]
+                elif mode == 1:  # any agent of the client
+                    client = lane.client
+                    for aid in pool:
+                        agent = pool[aid]
+                        if client in agent.clients:
+                            break
+                    else:
+                        agent = None
+                else:  # the memoised target
+                    no = lane.no
+                    cache = lane.cache
+                    for aid in pool:
+                        if aid in no:
+                            continue  # every False in the memo is in ``no`` as well
+                        agent = pool[aid]
+                        if aid in cache or self._lane_eligible(lane, aid, agent, like):
+                            break
+                    else:
+                        agent = None
+            else:
+                agent = self._lane_scan(lane, like)
+                aid = "" if agent is None else agent.id
             if agent is not None:
                 # as _take
                 self.decisions += 1
                 channel = lane.channel
                 load = agent.load
-                busy = load[channel] = load.get(channel, 0) + 1
+                try:
+                    busy = load[channel] = load[channel] + 1
+                except KeyError:
+                    busy = load[channel] = 1
                 agent.missed_offers = 0
                 self._active[iid] = (agent, channel)
-                single = self._single[best_aid]
-                if single is not None and len(load) == 1 and single[0] == channel:
+                single: _Solo | None = agent._solo
+                if single is not None:  # (its channel is the lane's: it was in the pool)
                     if busy >= single[1]:
-                        single[2].pop(best_aid, None)
+                        del pool[aid]
                 else:
                     self._reindex(agent)
                 return agent
-        # no agent now: wait in the group (as _file)
-        if ix is None:
-            ix = copy_for(like, iid, now, vip, tag)
-        ix.rule_version = lane.version
-        self._seq += 1
-        w = _Wait(ix, lane.rules, lane.schedule, self._seq)
-        self._waiting[iid] = w
+        # no agent now: wait in the group (as _Wait() and _file), no Interaction yet
+        w: _Wait = _new(_Wait)
+        w._ix = None
+        w.src = (like, now, vip, lane.version)
+        w.iid = iid
+        w.tag = tag
+        w.rules = lane.rules
+        w.schedule = lane.schedule
+        seq = self._seq = self._seq + 1
+        w.seq = seq
+        w.pos = 0
         w.token = 1
-        key = lane.key
-        w.group = key
-        prio = ix.priority + lane.boost + (lane.vip_boost if vip else 0)
-        heap = self._groups.get(key)
-        if heap is None:
-            heap = self._groups[key] = []
-        heapq.heappush(heap, ((-prio, ix.place_time, w.seq), 1, w))
+        w.declined = _NO_DECLINED
+        self._waiting[iid] = w
+        group = w.group = lane.group
+        heap = group.heap
+        if not heap:  # (again) the group of its key: one per key, see _new_group
+            self._groups[lane.key] = group
+        place = now if lane.place is None else lane.place
+        heapq.heappush(heap, (lane.prio_vip if vip else lane.prio, place, seq, 1, w))
         return None
+
+    def _lane_eligible(self, lane: _Lane, aid: str, agent: Agent, like: Interaction) -> bool:
+        """The lane's target for an agent not in its memo yet (the memo keeps it)."""
+        target = lane.step.target
+        assert target is not None
+        client = lane.client
+        if client and client not in agent.clients:
+            ok = False
+        else:
+            # the target reads no interaction field: any contact of the lane will do
+            ok = bool(target(agent.view(), like.view()))
+        lane.cache[aid] = ok
+        if not ok:
+            lane.no.add(aid)
+        return ok
+
+    def _lane_scan(self, lane: _Lane, like: Interaction) -> Agent | None:
+        """The longest-idle eligible agent of a lane's pool when the pool is out of order."""
+        pool = lane.pool
+        idx = self._idx
+        agent: Agent | None = None
+        best_end = 0.0
+        best_no = 0
+        client = lane.client
+        if lane.kind == 0:
+            for aid, cand in pool.items():
+                if client and client not in cand.clients:
+                    continue
+                end = cand.last_contact_end
+                if agent is None or end < best_end or (end == best_end and idx[aid] < best_no):
+                    agent, best_end, best_no = cand, end, idx[aid]
+            return agent
+        cache = lane.cache
+        no = lane.no
+        # a few agents: look at each; many: skip the known-ineligible ones in C
+        cands = (pool.items() if len(pool) <= 16
+                 else [(aid, pool[aid]) for aid in pool.keys() - no])
+        for aid, cand in cands:
+            if aid in no:
+                continue  # every False in the memo is in ``no`` as well
+            if aid not in cache and not self._lane_eligible(lane, aid, cand, like):
+                continue
+            end = cand.last_contact_end
+            if agent is None or end < best_end or (end == best_end and idx[aid] < best_no):
+                agent, best_end, best_no = cand, end, idx[aid]
+        return agent
 
     def _new_lane(self, like: Interaction) -> _Lane:
         """What arrive_accept needs to know about a template, computed once per rule set."""
@@ -651,7 +773,8 @@ class Matcher:
             raise RouterError("arrive_accept needs auto_accept=True")
         rules = self.rules
         schedule = rules.plan(like.queue).schedule(like)
-        lane = _Lane(rules, schedule, like.channel, like.client, self._avail[like.channel])
+        lane = _Lane(rules, schedule, like, self._avail[like.channel],
+                     self._order[like.channel])
         if like.rule_version is None and len(schedule) == 1:
             step = schedule[0][0]
             target = step.target
@@ -659,18 +782,29 @@ class Matcher:
                                and step.strategy == "longest_idle"
                                and not step.preferred_agent):
                 lane.kind = 0 if step.simple else 1
+                # how arrive_accept picks from a pool in longest-idle order: the first
+                # agent (0), the first of the client (1), the first the target accepts (2)
+                lane.mode = 2 if lane.kind else (1 if like.client else 0)
                 # the group every such contact waits in (the target reads no interaction
                 # field, so the key is the same for all of them)
                 key = lane.key = _key_of(like, step, rules.version)
                 if target is not None:
                     lane.cache = self._elig.setdefault(key, {})
                     lane.no = self._no.setdefault(key, set())
-        self._lanes[like] = lane
+                group = self._groups.get(key) or self._kept.get(key)
+                if group is None:
+                    memo = None if target is None else (lane.cache, lane.no)
+                    group = _Group(key, memo)
+                lane.group = self._kept[key] = group
+        (self._lanes if lane.kind >= 0 else self._other_lanes)[like] = lane
         return lane
 
-    def complete_accept(self, interaction_id: str, now: float
-                        ) -> list[tuple[Interaction, Agent]]:
-        """:meth:`complete` (no wrap-up) with auto-accept: (interaction, agent) assigned."""
+    def complete_accept(self, interaction_id: str, now: float) -> list[tuple[int, Agent]]:
+        """:meth:`complete` (no wrap-up) with auto-accept.
+
+        Returns (tag, agent) for each waiting contact the freed agent took, ``tag`` being
+        the interaction's (or ``arrive_accept``'s) tag.
+        """
         if not self.auto_accept:
             raise RouterError("complete_accept needs auto_accept=True")
         try:
@@ -678,49 +812,105 @@ class Matcher:
         except KeyError:
             raise RouterError(f"interaction {interaction_id} is not being handled") from None
         agent.contacts_today += 1
-        agent.last_contact_end = now
         load = agent.load
         busy = load[channel] = load[channel] - 1
-        if agent.state is not _READY:
-            self._reindex(agent)
-            return _NO_PAIRS
         aid = agent.id
-        single = self._single[aid]
-        if single is not None and len(load) == 1 and single[0] == channel:
-            if busy < single[1]:
-                single[2][aid] = agent
-        else:
+        single: _Solo | None = agent._solo if agent.state is _READY else None
+        if single is None:
+            self._set_end(agent, now)
             self._reindex(agent)
+            if agent.state is not _READY or not self._groups:
+                return _NO_PAIRS
+            return self._serve_accept(agent, now, [])
+        # a ready agent on one channel (the common case): _set_end, _reindex and
+        # _serve_agent inlined; a waiting contact it takes at once spares the pool
+        agent.last_contact_end = now
+        pool = single[2]
+        if aid in pool:  # had room already: its place in the order changes
+            single[3].ok = False
+        elif busy < single[1]:
+            groups = self._groups
+            if groups:
+                w = self._best_waiting(agent, channel)
+                if w is None:  # nothing it may take: available (as below)
+                    self._add(pool, single[3], aid, agent)
+                    return _NO_PAIRS
+                iid = w.iid
+                del self._waiting[iid]
+                w.token += 1
+                # w heads its group (no declines with auto-accept): drop it now, not lazily
+                group = w.group
+                if group is not None:
+                    heap = group.heap
+                    if heap and heap[0][4] is w:
+                        heapq.heappop(heap)
+                        if not heap and groups.get(group.key) is group:
+                            del groups[group.key]
+                # as _take
+                self.decisions += 1
+                step = w.schedule[w.pos][0]
+                if step.strategy == "round_robin":
+                    self._rr[step.queue] = self._idx[aid]
+                load[channel] = busy + 1
+                agent.missed_offers = 0
+                self._active[iid] = (agent, channel)
+                if busy + 1 >= single[1]:
+                    return [(w.tag, agent)]
+                self._add(pool, single[3], aid, agent)  # room for more
+                return self._serve_accept(agent, now, [(w.tag, agent)])
+            # as _add
+            order = single[3]
+            if not pool:
+                order.ok = True
+                order.end = now
+                order.aid = aid
+            elif order.ok:
+                if now > order.end:
+                    order.end = now
+                    order.aid = aid
+                elif now == order.end and self._idx[aid] > self._idx[order.aid]:
+                    order.aid = aid
+                else:
+                    order.ok = False
+            pool[aid] = agent
+            return _NO_PAIRS
         if not self._groups:
             return _NO_PAIRS
-        out: list[tuple[Interaction, Agent]] = []
+        return self._serve_accept(agent, now, [])
+
+    def _serve_accept(self, agent: Agent, now: float, out: list[tuple[int, Agent]]
+                      ) -> list[tuple[int, Agent]]:
+        """_serve_agent with auto-accept for an available agent: appends to ``out``."""
+        aid = agent.id
+        load = agent.load
+        single: _Solo | None = agent._solo
         slots = self._slots[aid]
         groups = self._groups
         while groups:
             w = self._best_waiting(agent)
             if w is None:
                 break
-            ix = w.ix
-            del self._waiting[ix.id]
+            iid = w.iid
+            del self._waiting[iid]
             w.token += 1
             # w heads its group (no declines with auto-accept): drop it now, not lazily
-            gkey = w.group
-            if gkey is not None:
-                heap = groups.get(gkey)
-                if heap is not None and heap[0][2] is w:
+            group = w.group
+            if group is not None:
+                heap = group.heap
+                if heap and heap[0][4] is w:
                     heapq.heappop(heap)
-                    if not heap:
-                        del groups[gkey]
+                    if not heap and groups.get(group.key) is group:
+                        del groups[group.key]
             step = w.schedule[w.pos][0]
-            out.append((ix, agent))
+            out.append((w.tag, agent))
             # as _take
             self.decisions += 1
             if step.strategy == "round_robin":
                 self._rr[step.queue] = self._idx[aid]
-            channel = ix.channel
+            channel = w.ix.channel
             load[channel] = load.get(channel, 0) + 1
             agent.missed_offers = 0
-            self._active[ix.id] = (agent, channel)
+            self._active[iid] = (agent, channel)
             if single is not None and len(load) == 1 and single[0] == channel:
                 if load[channel] >= single[1]:
                     single[2].pop(aid, None)
@@ -772,15 +962,16 @@ class Matcher:
         aid = agent.id
         if agent.state is not AgentState.READY:
             if self.agents.get(aid) is agent:  # not a removed agent finishing its work
-                for _, _, _, pool in self._slots[aid]:
+                for _, _, _, pool, _ in self._slots[aid]:
                     pool.pop(aid, None)
             return
         slots = self._slots[aid]
         load = agent.load
         if len(load) == 1 and len(slots) == 1 and slots[0][0] in load:  # the common case
-            ch, cap, _, pool = slots[0]
+            ch, cap, _, pool, order = slots[0]
             if load[ch] < cap:
-                pool[aid] = agent
+                if aid not in pool:
+                    self._add(pool, order, aid, agent)
             else:
                 pool.pop(aid, None)
             return
@@ -790,12 +981,37 @@ class Matcher:
             total += n
             if ch in BLOCKING_CHANNELS:
                 blocking += n
-        for ch, cap, is_blocking, pool in slots:
+        for ch, cap, is_blocking, pool, order in slots:
             n = load.get(ch, 0)
             if cap > n and ((total == n) if is_blocking else (blocking == 0)):
-                pool[aid] = agent
+                if aid not in pool:
+                    self._add(pool, order, aid, agent)
             else:
                 pool.pop(aid, None)
+
+    def _add(self, pool: dict[str, Agent], order: _Order, aid: str, agent: Agent) -> None:
+        """Make ``agent`` (not in ``pool``) available, keeping track of the pool's order."""
+        end = agent.last_contact_end
+        if not pool:
+            order.ok = True
+            order.end = end
+            order.aid = aid
+        elif order.ok:
+            if end > order.end or (end == order.end
+                                   and self._idx[aid] > self._idx[order.aid]):
+                order.end = end
+                order.aid = aid
+            else:
+                order.ok = False
+        pool[aid] = agent
+
+    def _set_end(self, agent: Agent, now: float) -> None:
+        """``agent.last_contact_end = now``; a pool the agent is in may lose its order."""
+        agent.last_contact_end = now
+        aid = agent.id
+        for _, _, _, pool, order in self._slots.get(aid, ()):
+            if aid in pool:
+                order.ok = False
 
     def _release(self, agent: Agent, channel: str, now: float | None = None) -> list[Offer]:
         agent.load[channel] -= 1
@@ -842,10 +1058,25 @@ class Matcher:
         """No agent now: ``w`` waits in its group (same queue, step and target inputs)."""
         if key is None:
             key = _group_key(w)
-        w.group = key
+        group = w.group = self._groups.get(key) or self._new_group(key, step)
         ix = w.ix
-        sort_key: SortKey = (-effective_priority(ix, step, w.rules), ix.place_time, w.seq)
-        heapq.heappush(self._groups.setdefault(key, []), (sort_key, w.token, w))
+        heapq.heappush(group.heap, (-effective_priority(ix, step, w.rules), ix.place_time,
+                                    w.seq, w.token, w))
+
+    def _new_group(self, key: tuple[Any, ...], step: Step) -> _Group:
+        """The group for ``key`` (none waits in it now), sharing the key's memo.
+
+        A lane's group is made once and kept (the lane files into it directly), so a key
+        never has two groups.
+        """
+        group = self._kept.get(key)
+        if group is None:
+            memo: tuple[dict[str, bool], set[str]] | None = None
+            if step.target is not None and "*" not in step.target.interaction_fields:
+                memo = (self._elig.setdefault(key, {}), self._no.setdefault(key, set()))
+            group = _Group(key, memo)
+        self._groups[key] = group
+        return group
 
     def _eligibility_cache(self, key: tuple[Any, ...], step: Step) -> dict[str, bool] | None:
         """Per-group memo of target results: a group fixes every input the target reads."""
@@ -1004,7 +1235,7 @@ class Matcher:
         load[channel] = load.get(channel, 0) + 1
         agent.missed_offers = 0
         self._active[ix.id] = (agent, channel)
-        single = self._single[agent.id]
+        single: _Solo | None = agent._solo
         if single is not None and len(load) == 1 and single[0] == channel:
             if load[channel] >= single[1]:
                 single[2].pop(agent.id, None)
@@ -1033,56 +1264,60 @@ class Matcher:
                 break  # no room left on any channel
         return out
 
-    def _best_waiting(self, agent: Agent) -> _Wait | None:
+    def _best_waiting(self, agent: Agent, room: str = "") -> _Wait | None:
+        """The waiting interaction ``agent`` should take next, if any.
+
+        An agent is considered for the channels it is available on, or with ``room`` for
+        that channel only (an agent on one channel with room, not yet in the pool).
+        """
         best: _Wait | None = None
-        best_key: SortKey | None = None
-        empty: list[tuple[Any, ...]] | None = None
-        avail = self._avail
-        elig = self._elig
+        best_key: Entry | None = None
+        empty: list[_Group] | None = None
         aid = agent.id
         view: dict[str, Any] | None = None
-        clients = agent.clients
-        pop = heapq.heappop
-        nos = self._no
-        for key, heap in self._groups.items():
-            no = nos.get(key)
+        for group in self._groups.values():
+            no = group.no
             if no is not None and aid in no:
                 continue  # known not to match this group's target (or client)
+            heap = group.heap
             # drop stale heads (abandoned, offered, moved to another step)
-            while heap and heap[0][2].token != heap[0][1]:
-                pop(heap)
+            while heap and heap[0][4].token != heap[0][3]:
+                heapq.heappop(heap)
             if not heap:
                 if empty is None:
                     empty = []
-                empty.append(key)
+                empty.append(group)
                 continue
-            sort_key, _, w = heap[0]
+            sort_key = heap[0]
+            w = sort_key[4]
             if best_key is not None and sort_key >= best_key:
                 continue
-            _, _, _, channel, client, pref, _ = key
-            if aid not in avail[channel] or (client and client not in clients):
+            if group.channel != room if room else aid not in self._avail[group.channel]:
                 continue
-            if pref and pref != aid:
+            if group.client and group.client not in agent.clients:
                 continue
-            target = w.schedule[w.pos][0].target
-            if target is not None:
-                # memoised per group unless the target reads the whole interaction
-                cache = None if "*" in target.interaction_fields else elig.get(key)
-                ok = cache.get(aid) if cache is not None else None
+            if group.pref and group.pref != aid:
+                continue
+            cache = group.cache
+            if cache is not None:  # memoised: the group fixes what the target reads
+                ok = cache.get(aid)
                 if ok is None:
+                    target = w.schedule[w.pos][0].target
+                    assert target is not None and no is not None
                     if view is None:
                         view = agent.view()
-                    ok = target(view, w.ix.view())
-                    if "*" not in target.interaction_fields:
-                        if cache is None:
-                            cache = elig[key] = {}
-                        cache[aid] = ok
-                        if not ok:
-                            if no is None:
-                                no = nos[key] = set()
-                            no.add(aid)
+                    ok = cache[aid] = bool(target(view, w.ix.view()))
+                    if not ok:
+                        no.add(aid)
                 if not ok:
                     continue
+            else:
+                target = w.schedule[w.pos][0].target
+                if target is not None:  # reads the whole interaction: not memoised
+                    if view is None:
+                        view = agent.view()
+                    if not target(view, w.ix.view()):
+                        continue
             if w.declined and aid in w.declined:
                 cand = self._first_not_declined(heap, agent)
                 if cand is None:
@@ -1092,15 +1327,14 @@ class Matcher:
                     continue
             best, best_key = w, sort_key
         if empty is not None:
-            for key in empty:
-                del self._groups[key]
+            for group in empty:
+                del self._groups[group.key]
         return best
 
     @staticmethod
-    def _first_not_declined(
-        heap: list[tuple[SortKey, int, _Wait]], agent: Agent
-    ) -> tuple[SortKey, _Wait] | None:
-        for sort_key, token, w in sorted(heap, key=lambda e: e[0]):
-            if w.token == token and agent.id not in w.declined:
-                return sort_key, w
+    def _first_not_declined(heap: list[Entry], agent: Agent) -> tuple[Entry, _Wait] | None:
+        for entry in sorted(heap, key=lambda e: e[:3]):
+            w = entry[4]
+            if w.token == entry[3] and agent.id not in w.declined:
+                return entry, w
         return None

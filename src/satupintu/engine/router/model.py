@@ -53,6 +53,10 @@ class Agent:
     acw_pending: int = 0
     offered: int = 0
     _view: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    #: the matcher's note for an agent with capacity on one channel only and no load on
+    #: another: (channel, capacity, pool, pool order); None otherwise. Private to the
+    #: Matcher holding the agent (see Matcher._set_slots).
+    _solo: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name, level in self.skills.items():
