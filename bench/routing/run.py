@@ -269,8 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drain", type=int, default=2000,
                    help="also: contacts queued first, then routed by one worker (0: skip)")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--interval", type=float, default=0.05,
-                   help="a worker's pause between passes that found work (seconds)")
+    p.add_argument("--interval", type=float, default=0.01,
+                   help="a worker's pause after a pass that found nothing (seconds)")
+    p.add_argument("--batch-wait", type=float, default=0.02,
+                   help="a worker's pause after a pass that found some work (seconds)")
     p.add_argument("--arrival", choices=["case", "enqueue", "both"], default="both",
                    help="an arrival opens a case (case) or enqueues an open one (enqueue); "
                         "both: one run of each")
@@ -312,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     if not inline:
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         workers = [subprocess.Popen([sys.executable, "-m", "satupintu.cli", "route",
-                                     "--interval", str(a.interval), "--limit", "500"],
+                                     "--interval", str(a.interval), "--limit", "500",
+                                     "--batch-wait", str(a.batch_wait)],
                                     cwd=ROOT, env=env)
                    for _ in range(a.workers)]
         wait_for_workers(info)
