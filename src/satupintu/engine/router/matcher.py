@@ -835,6 +835,7 @@ class Matcher:
                 if w is None:  # nothing it may take: available (as below)
                     self._add(pool, single[3], aid, agent)
                     return _NO_PAIRS
+                # the same steps as in _serve_accept's loop, inlined: this runs once per completion
                 iid = w.iid
                 del self._waiting[iid]
                 w.token += 1
