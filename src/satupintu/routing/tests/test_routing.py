@@ -372,7 +372,7 @@ def test_routing_fault_never_loses_the_message(org, inbound, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("router down")
 
-    monkeypatch.setattr(work, "choose_queue", boom)
+    monkeypatch.setattr(work, "classify", boom)
     case = inbound("chat")
     assert case.pk and case.events.count() == 1
     assert not WorkItem.objects.exists()
