@@ -26,12 +26,15 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_route)
 
 
-def one_pass(limit: int, *, sweep: bool = True) -> int:
+def one_pass(limit: int, *, sweep: bool = True, overflow: bool = True) -> int:
     from satupintu.routing.services import assign, presence, work
+    from satupintu.routing.services.overflow import overflow_due
 
     n = work.expire()
     if sweep:
         n += presence.sweep_lost()
+    if overflow:
+        n += overflow_due()
     return n + len(assign.route(limit=limit))
 
 
@@ -52,13 +55,17 @@ def run_route(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     # the loop routes every client right after each step: no extra after-commit passes
     settings.ROUTING_INLINE = False
-    last_sweep = 0.0
+    last_sweep = last_overflow = 0.0
     while not stop:
         sweep = time.monotonic() - last_sweep >= 5.0
+        # overflow times are whole seconds or more: looking once a second is on time
+        overflow = time.monotonic() - last_overflow >= 1.0
         try:
-            n = one_pass(args.limit, sweep=sweep)
+            n = one_pass(args.limit, sweep=sweep, overflow=overflow)
             if sweep:
                 last_sweep = time.monotonic()
+            if overflow:
+                last_overflow = time.monotonic()
         except Exception:  # a lost connection or a fault: log, reconnect, go on
             log.exception("routing pass failed")
             connection.close()

@@ -300,6 +300,8 @@ class WorkItem(models.Model):
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="work_items")
     enqueued_at = models.DateTimeField(db_index=True)
+    # In its current queue since (an overflow moves it); empty: since enqueued_at.
+    queue_since = models.DateTimeField(null=True, blank=True)
     # A callback keeps its place: it is ordered by this, not by enqueued_at.
     place_at = models.DateTimeField()
     offered_at = models.DateTimeField(null=True, blank=True)
@@ -340,6 +342,7 @@ class RoutingEvent(AppendOnly):
 
     class Kind(models.TextChoices):
         ENQUEUED = "enqueued", _("Entered the queue")
+        OVERFLOWED = "overflowed", _("Overflowed to another queue")
         OFFERED = "offered", _("Offered")
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")

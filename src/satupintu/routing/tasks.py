@@ -21,5 +21,12 @@ def sweep_presence() -> int:
 
 
 @db_periodic_task(crontab(minute="*"))
+def overflow_pass() -> int:
+    from satupintu.routing.services.overflow import overflow_due
+
+    return overflow_due()
+
+
+@db_periodic_task(crontab(minute="*"))
 def route_pass() -> int:
     return len(assign.route(limit=500))

@@ -252,7 +252,7 @@ def rules_validate(request: HttpRequest, client_id: int) -> HttpResponse:
     if len(text) > 100_000:
         errors = [_("Line %(line)d: the rules are too long.") % {"line": 1}]
     else:
-        errors = rules.validate_rules(text)
+        errors = rules.validate_rules(text, client)
     lines, listed = _numbered(text, errors)
     return render(request, "routing/_validation.html", {"client": client, "errors": listed,
                                                          "lines": lines, "validated": True})

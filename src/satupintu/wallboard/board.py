@@ -94,6 +94,7 @@ def queue_cells(q: kpis.QueueFigures, fig: kpis.DayFigures, *, live: bool) -> di
         "offered": _cell(q.offered, str(q.offered)),
         "answered": _cell(q.answered, str(q.answered)),
         "abandoned": _cell(q.abandoned, str(q.abandoned)),
+        "overflowed": _cell(q.overflowed, str(q.overflowed)),
         "sl": _cell(q.sl, percent(q.sl), limits.sl.level(q.sl)),
         "asa": _cell(q.asa, duration(q.asa), limits.asa.level(q.asa)),
         "aht": _cell(q.aht, duration(q.aht)),
@@ -159,12 +160,14 @@ KPI_LABELS = {
     "offered": _lazy("Offered"),
     "answered": _lazy("Answered"),
     "abandoned": _lazy("Abandoned"),
+    "overflowed": _lazy("Overflowed out"),
     "abandon_rate": _lazy("Abandon rate"),
     "sl": _lazy("Service level"),
     "asa": _lazy("ASA"),
     "aht": _lazy("AHT"),
 }
-REPORT_KPIS = ("offered", "answered", "abandoned", "abandon_rate", "sl", "asa", "aht")
+REPORT_KPIS = ("offered", "answered", "abandoned", "overflowed", "abandon_rate", "sl", "asa",
+               "aht")
 
 
 def report_payload(fig: kpis.DayFigures, viewer: Viewer) -> dict[str, Any]:
@@ -173,7 +176,8 @@ def report_payload(fig: kpis.DayFigures, viewer: Viewer) -> dict[str, Any]:
     data["intervals"] = []
     with override(viewer.language):
         for slot in fig.intervals:
-            busy = [q for q in slot.queues if q.offered or q.answered or q.abandoned or q.aht]
+            busy = [q for q in slot.queues
+                    if q.offered or q.answered or q.abandoned or q.overflowed or q.aht]
             if not busy:
                 continue
             data["intervals"].append({

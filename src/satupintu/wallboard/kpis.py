@@ -209,6 +209,7 @@ class QueueFigures:
     offered: int = 0
     answered: int = 0
     abandoned: int = 0
+    overflowed: int = 0  # left for another queue by its overflow rule
     sl: float | None = None
     asa: float | None = None
     aht: float | None = None
@@ -279,6 +280,7 @@ class _Contact:
     client_id: int
     entered: list[tuple[int, datetime]] = field(default_factory=list)  # (queue, at)
     queue_id: int | None = None  # where it is / was last
+    overflowed_from: list[tuple[int | None, datetime]] = field(default_factory=list)
     enqueued_at: datetime | None = None
     outcome: Outcome | None = None
     outcome_at: datetime | None = None
@@ -326,6 +328,9 @@ def _contacts(items: QuerySet[WorkItem], as_of: datetime) -> dict[int, _Contact]
             c.queue_id = queue_id
         elif c.enqueued_at is None:
             continue  # a log without its start: nothing to measure from
+        elif kind == K.OVERFLOWED:  # offered where it entered; waits and ends in the new one
+            c.overflowed_from.append((c.queue_id, at))
+            c.queue_id = queue_id
         elif kind == K.OFFERED:
             c.offered_to = agent_id
         elif kind in (K.DECLINED, K.MISSED, K.WITHDRAWN):
@@ -363,6 +368,8 @@ def _queue_figures(queue: Queue, contacts: Sequence[_Contact], cfg: Settings,
     qid = queue.pk
     out = QueueFigures(code=queue.code, name_id=queue.name_id, name_en=queue.name_en)
     out.offered = sum(1 for c in contacts for q, at in c.entered if q == qid and a <= at < b)
+    out.overflowed = sum(1 for c in contacts for q, at in c.overflowed_from
+                         if q == qid and a <= at < b)
     ended = [c for c in contacts if c.outcome_queue == qid and _in(c.outcome_at, a, b)]
     records = [c.record() for c in ended]
     out.answered = sum(1 for c in ended if c.outcome == Outcome.ANSWERED)
@@ -544,7 +551,8 @@ def day_figures(client: Client, day: date | None = None, *, now: datetime | None
     queues = {q.pk: q for q in Queue.objects.filter(client=client)}
     touching: dict[int, list[_Contact]] = defaultdict(list)
     for c in contacts.values():
-        for q in {c.queue_id, c.outcome_queue, *(e[0] for e in c.entered)}:
+        for q in {c.queue_id, c.outcome_queue, *(e[0] for e in c.entered),
+                  *(e[0] for e in c.overflowed_from)}:
             if q is not None:
                 touching[q].append(c)
     shown = [q for q in queues.values() if q.is_active or q.pk in touching]

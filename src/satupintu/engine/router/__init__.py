@@ -9,7 +9,7 @@ from .model import (
     Interaction,
     RouterError,
 )
-from .rules import STRATEGIES, QueuePlan, RuleSet, Step
+from .rules import STRATEGIES, Overflow, QueuePlan, RuleSet, Step
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -20,6 +20,7 @@ __all__ = [
     "Interaction",
     "Matcher",
     "Offer",
+    "Overflow",
     "QueuePlan",
     "RouterError",
     "RuleSet",

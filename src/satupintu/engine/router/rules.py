@@ -30,7 +30,8 @@ STRATEGIES = (
 )
 
 _STEP_KEYS = {"name", "target", "timeout", "priority_boost", "strategy", "preferred_agent"}
-_QUEUE_KEYS = {"steps", "strategy"}
+_QUEUE_KEYS = {"steps", "strategy", "overflow"}
+_OVERFLOW_KEYS = {"to", "after"}
 _TOP_KEYS = {"name", "version", "accept_timeout", "max_missed_offers", "vip_boost", "queues"}
 
 
@@ -69,10 +70,20 @@ class Step:
         return self.target(agent.view(), interaction.view())
 
 
+@dataclass(frozen=True)
+class Overflow:
+    """A contact still waiting ``after`` seconds in the queue moves to the queue ``to``
+    (keeping its place in line); the wait counts again from the move."""
+
+    to: str
+    after: float
+
+
 @dataclass(frozen=True, eq=False)
 class QueuePlan:
     name: str
     steps: tuple[Step, ...]
+    overflow: Overflow | None = None
 
     def schedule(self, interaction: Interaction) -> list[tuple[Step, float]]:
         """The steps that apply to ``interaction`` and the wait at which each starts.
@@ -153,6 +164,7 @@ class RuleSet:
         if not isinstance(queues_raw, Mapping) or not queues_raw:
             raise RouterError(f"rule set {name!r}: 'queues' must be a non-empty mapping")
         queues = {str(q): _parse_queue(str(q), spec) for q, spec in queues_raw.items()}
+        _check_overflow_cycles(queues)
         return cls(name, version, queues, accept, missed, vip, dict(data))
 
 
@@ -223,7 +235,43 @@ def _parse_queue(name: str, spec: Any) -> QueuePlan:
             f"{steps[-1].label}: the last step has a timeout but no wider step follows; "
             "the interaction would become unroutable"
         )
-    return QueuePlan(name, tuple(steps))
+    return QueuePlan(name, tuple(steps), _parse_overflow(name, spec.get("overflow")))
+
+
+def _parse_overflow(name: str, raw: Any) -> Overflow | None:
+    if raw is None:
+        return None
+    what = f"queue {name!r}: overflow"
+    if not isinstance(raw, Mapping):
+        raise RouterError(f"{what} must be a mapping {{to: QUEUE, after: SECONDS}}")
+    unknown = set(raw) - _OVERFLOW_KEYS
+    if unknown:
+        raise RouterError(f"{what}: unknown keys {sorted(unknown)}")
+    if "to" not in raw or "after" not in raw:
+        raise RouterError(f"{what} needs both 'to' (a queue) and 'after' (seconds)")
+    to = raw["to"]
+    if not isinstance(to, str) or not to.strip():
+        raise RouterError(f"{what}: 'to' must name a queue")
+    if name == "default":
+        raise RouterError(f"{what}: the default plan covers many queues, the destination "
+                          "among them; set overflow on a named queue")
+    if to.strip() == name:
+        raise RouterError(f"{what}: a queue cannot overflow to itself")
+    return Overflow(to.strip(), _number(raw["after"], f"{what} after", positive=True))
+
+
+def _check_overflow_cycles(queues: Mapping[str, QueuePlan]) -> None:
+    """A -> B -> A would move a waiting contact back and forth for ever."""
+    for start in queues:
+        seen = [start]
+        plan = queues[start]
+        while plan.overflow is not None and plan.overflow.to in queues:
+            nxt = plan.overflow.to
+            if nxt in seen:
+                path = " -> ".join([*seen[seen.index(nxt):], nxt])
+                raise RouterError(f"queue {start!r}: overflow goes round in a circle ({path})")
+            seen.append(nxt)
+            plan = queues[nxt]
 
 
 _NULL_AGENT: dict[str, Any] = {

@@ -52,6 +52,11 @@ queues:
         target: 'interaction.skills.all(s, agent.skills[s] >= interaction.skills[s])'
         timeout: 60
       - name: anyone of the client
+# A named queue may overflow to another after a wait, keeping its place in line:
+#   billing:
+#     overflow: {to: general, after: 120}
+#     steps: ...
+# and a step may prefer a site: target: 'agent.site == "mks"'
 """
 
 _cache: dict[int, RuleSet] = {}
@@ -121,6 +126,8 @@ def _lines(text: str) -> dict[Any, int]:
                 if not isinstance(qval, yaml.MappingNode):
                     continue
                 for skey, sval in qval.value:
+                    if skey.value == "overflow":
+                        out[("overflow", str(qkey.value))] = skey.start_mark.line + 1
                     if skey.value == "steps" and isinstance(sval, yaml.SequenceNode):
                         for i, item in enumerate(sval.value):
                             out[("step", str(qkey.value), i + 1)] = item.start_mark.line + 1
@@ -130,6 +137,8 @@ def _lines(text: str) -> dict[Any, int]:
 def _line_of(message: str, lines: dict[Any, int]) -> int:
     m = _QUEUE_RE.search(message)
     if m:
+        if "overflow" in message and ("overflow", m.group(1)) in lines:
+            return lines[("overflow", m.group(1))]
         if m.group(2):
             line = lines.get(("step", m.group(1), int(m.group(2))))
             if line:
@@ -143,8 +152,10 @@ def _line_of(message: str, lines: dict[Any, int]) -> int:
     return 1
 
 
-def validate_rules(text: str) -> list[str]:
-    """Every problem, each naming its line; empty when the rules can be saved."""
+def validate_rules(text: str, client: Client | None = None) -> list[str]:
+    """Every problem, each naming its line; empty when the rules can be saved. With
+    ``client``, also that every overflow goes to one of its active queues of the same
+    channel."""
     if not text or not text.strip():
         return [_("Line %(line)d: the rules are empty.") % {"line": 1}]
     try:
@@ -160,13 +171,35 @@ def validate_rules(text: str) -> list[str]:
         return [_("Line %(line)d: the rules must be a mapping of keys (name, queues, ...).")
                 % {"line": 1}]
     try:
-        _parse(text, "check")
+        parsed = _parse(text, "check")
     except RouterError as exc:
         return [_("Line %(line)d: %(problem)s") % {"line": _line_of(str(exc), _lines(text)),
                                                    "problem": exc}]
     except (TypeError, ValueError) as exc:
         return [_("Line %(line)d: %(problem)s") % {"line": 1, "problem": exc}]
-    return []
+    return [] if client is None else _overflow_problems(parsed, client, _lines(text))
+
+
+def _overflow_problems(parsed: RuleSet, client: Client, lines: dict[Any, int]) -> list[str]:
+    queues = {q.code: q for q in Queue.objects.filter(client=client, is_active=True)}
+    problems = []
+    for name, plan in parsed.queues.items():
+        if plan.overflow is None:
+            continue
+        line = lines.get(("overflow", name)) or lines.get(("queue", name)) or 1
+        dest = queues.get(plan.overflow.to)
+        if dest is None:
+            problems.append(_("Line %(line)d: queue '%(queue)s' overflows to '%(to)s', which "
+                              "is not an active queue of this client.")
+                            % {"line": line, "queue": name, "to": plan.overflow.to})
+            continue
+        source = queues.get(name)
+        if source is not None and ENGINE_CHANNEL[source.channel] != ENGINE_CHANNEL[dest.channel]:
+            problems.append(_("Line %(line)d: queue '%(queue)s' overflows to '%(to)s', a queue "
+                              "of another channel (%(channel)s).")
+                            % {"line": line, "queue": name, "to": plan.overflow.to,
+                               "channel": dest.get_channel_display()})
+    return problems
 
 
 def _require_rules_editor(by: User, client: Client) -> None:
@@ -181,7 +214,7 @@ def save_rules(client: Client, text: str, *, by: User, comment: str = "",
                request: HttpRequest | None = None) -> RuleVersion:
     """A new current version; waiting work keeps the version it entered with."""
     _require_rules_editor(by, client)
-    errors = validate_rules(text)
+    errors = validate_rules(text, client)
     if errors:
         raise ValidationError(errors, code="invalid_rules")
     current = current_rules(client)

@@ -56,8 +56,8 @@ def test_end_of_day_wallboard_equals_the_report(client, org, login, day, monkeyp
         values = dict(zip(header[3:], row[3:], strict=True))
         cells = live[row[1]]
         assert values == {label: cells[k]["text"] for label, k in
-                          zip(header[3:], ("offered", "answered", "abandoned", "abandon_rate",
-                                           "sl", "asa", "aht"), strict=True)}
+                          zip(header[3:], ("offered", "answered", "abandoned", "overflowed",
+                                           "abandon_rate", "sl", "asa", "aht"), strict=True)}
     assert [r[1] for r in day_rows] == ["general"]
     # the numbers themselves, by hand (see test_kpis): 7 offered, 4 answered, 2 abandoned
     g = live["general"]
