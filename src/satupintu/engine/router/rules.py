@@ -177,11 +177,7 @@ def _number(value: Any, what: str, *, positive: bool = False) -> float:
 
 
 def _parse_queue(name: str, spec: Any) -> QueuePlan:
-    if not isinstance(spec, Mapping):
-        raise RouterError(f"queue {name!r}: must be a mapping")
-    unknown = set(spec) - _QUEUE_KEYS
-    if unknown:
-        raise RouterError(f"queue {name!r}: unknown keys {sorted(unknown)}")
+    _check_mapping(spec, f"queue {name!r}", _QUEUE_KEYS)
     default_strategy = str(spec.get("strategy", "longest_idle"))
     if default_strategy not in STRATEGIES:
         raise RouterError(f"queue {name!r}: unknown strategy {default_strategy!r}")
@@ -191,11 +187,7 @@ def _parse_queue(name: str, spec: Any) -> QueuePlan:
     steps: list[Step] = []
     for i, raw in enumerate(raw_steps):
         label = f"queue {name!r} step {i + 1}"
-        if not isinstance(raw, Mapping):
-            raise RouterError(f"{label}: must be a mapping")
-        unknown = set(raw) - _STEP_KEYS
-        if unknown:
-            raise RouterError(f"{label}: unknown keys {sorted(unknown)}")
+        _check_mapping(raw, label, _STEP_KEYS)
         target: Expression | None = None
         if raw.get("target") not in (None, "", "true"):
             try:
@@ -238,15 +230,20 @@ def _parse_queue(name: str, spec: Any) -> QueuePlan:
     return QueuePlan(name, tuple(steps), _parse_overflow(name, spec.get("overflow")))
 
 
+def _check_mapping(raw: Any, label: str, allowed: set[str], shape: str = "a mapping"
+                   ) -> None:
+    if not isinstance(raw, Mapping):
+        raise RouterError(f"{label}: must be {shape}")
+    unknown = set(raw) - allowed
+    if unknown:
+        raise RouterError(f"{label}: unknown keys {sorted(unknown)}")
+
+
 def _parse_overflow(name: str, raw: Any) -> Overflow | None:
     if raw is None:
         return None
     what = f"queue {name!r}: overflow"
-    if not isinstance(raw, Mapping):
-        raise RouterError(f"{what} must be a mapping {{to: QUEUE, after: SECONDS}}")
-    unknown = set(raw) - _OVERFLOW_KEYS
-    if unknown:
-        raise RouterError(f"{what}: unknown keys {sorted(unknown)}")
+    _check_mapping(raw, what, _OVERFLOW_KEYS, shape="a mapping {to: QUEUE, after: SECONDS}")
     if "to" not in raw or "after" not in raw:
         raise RouterError(f"{what} needs both 'to' (a queue) and 'after' (seconds)")
     to = raw["to"]
