@@ -7,7 +7,7 @@ import time
 from django.core.cache import cache
 from django.http import HttpRequest
 
-LIMITS = {"ask": (30, 60), "handoff": (5, 3600)}
+LIMITS = {"ask": (30, 60), "feedback": (30, 60), "handoff": (5, 3600)}
 
 
 def client_ip(request: HttpRequest) -> str:

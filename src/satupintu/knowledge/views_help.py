@@ -40,11 +40,13 @@ def _language(request: HttpRequest) -> str:
     return faq.clean_language(translation.get_language_from_request(request))
 
 
-def _token(record: FaqQuestion) -> str:
+def question_token(record: FaqQuestion) -> str:
+    """The signed form of a question that travels between requests (24 hours)."""
     return signing.dumps(record.pk, salt=_SALT)
 
 
-def _record(client: Client, token: str) -> FaqQuestion:
+def question_for(client: Client, token: str) -> FaqQuestion:
+    """The client's question a token names; 404 for a bad, old or other client's token."""
     try:
         pk = signing.loads(token or "", salt=_SALT, max_age=86400)
     except signing.BadSignature as exc:
@@ -77,14 +79,15 @@ def help_page(request: HttpRequest, code: str) -> HttpResponse:
             return _render(request, client, lang, {"state": "ask", "error": exc.messages[0]})
     assert answer.record is not None
     return _render(request, client, lang, {"state": "answer", "answer": answer,
-                                           "token": _token(answer.record), "q": answer.question})
+                                           "token": question_token(answer.record),
+                                           "q": answer.question})
 
 
 @require_POST
 def help_feedback(request: HttpRequest, code: str) -> HttpResponse:
     client = help_client(code)
     lang = _language(request)
-    record = _record(client, request.POST.get("token", ""))
+    record = question_for(client, request.POST.get("token", ""))
     helped = request.POST.get("helped") == "yes"
     with translation.override(lang):
         try:
@@ -94,7 +97,7 @@ def help_feedback(request: HttpRequest, code: str) -> HttpResponse:
         else:
             error = ""
     return _render(request, client, lang, {"state": "helped" if helped else "handoff",
-                                           "token": _token(record), "q": record.question,
+                                           "token": question_token(record), "q": record.question,
                                            "error": error})
 
 
@@ -102,7 +105,7 @@ def help_handoff(request: HttpRequest, code: str) -> HttpResponse:
     client = help_client(code)
     lang = _language(request)
     token = request.POST.get("token") or request.GET.get("token", "")
-    record = _record(client, token)
+    record = question_for(client, token)
     context: dict[str, object] = {"state": "handoff", "token": token, "q": record.question,
                                   "posted": request.POST}
     if request.method != "POST":

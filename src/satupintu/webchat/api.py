@@ -4,11 +4,13 @@ the credential. Agents list their clients' open chats with the usual auth."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,6 +30,8 @@ from satupintu.config.schemas import Strict
 from satupintu.webchat import services
 from satupintu.webchat.models import ChatSession, SessionStatus
 
+log = logging.getLogger(__name__)
+
 router = Router(tags=["webchat"])
 
 START_LIMIT = 10            # new chats per address ...
@@ -46,6 +50,8 @@ class StartIn(Strict):
     topic: str = Field(default="", max_length=200)
     message: str = Field(default="", max_length=services.MAX_TEXT)
     language: str = Field(default="id", max_length=5)
+    # the FAQ answer the customer read first (its signed token), when they still want a person
+    faq_token: str = Field(default="", max_length=300)
 
 
 class StartOut(Schema):
@@ -89,6 +95,17 @@ def _client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+def _link_faq(client: Client, token: str, case: Any) -> None:
+    """The chat is open whatever happens here: a bad or old token only loses the note."""
+    from satupintu.knowledge.services import faq
+    from satupintu.knowledge.views_help import question_for
+
+    try:
+        faq.link_to_chat(question_for(client, token), case)
+    except Http404:
+        log.info("chat %s: FAQ token not recognised", case.reference)
+
+
 @router.post("/sessions", auth=None, url_name="chat_start",
              response={201: StartOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
              summary="Start a chat (the pre-chat form); returns the session token once")
@@ -114,6 +131,8 @@ def start(request: HttpRequest, payload: StartIn) -> Status:
         except ValidationError as exc:
             return Status(400, ErrorOut(code=exc.code or "rejected",
                                         message=" ".join(exc.messages)))
+        if payload.faq_token and session.case is not None:
+            _link_faq(client, payload.faq_token, session.case)
     return Status(201, StartOut(session=session.pk, token=token,
                                 case=session.case.reference if session.case else ""))
 

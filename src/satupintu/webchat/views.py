@@ -27,6 +27,7 @@ from satupintu.accounts.permissions import (
     visible_clients,
 )
 from satupintu.accounts.roles import Perm
+from satupintu.knowledge.services import faq
 from satupintu.web.client_forms import client_choices, client_form_page
 from satupintu.webchat import services
 from satupintu.webchat.forms import WidgetForm
@@ -76,6 +77,10 @@ def widget_page(request: HttpRequest, code: str) -> HttpResponse:
             "max_upload_mb": f"{services.max_upload_bytes() / (1024 * 1024):g}",
             "config": {"client": client.code, "lang": language,
                        "start_url": reverse("api:chat_start"),
+                       # the FAQ assistant answers first when the client has public FAQs
+                       "faq_url": (reverse("api:help_answer", args=[client.code])
+                                   if faq.has_public_faq(client, language) else ""),
+                       "faq_feedback_url": reverse("api:help_feedback", args=[client.code]),
                        "upload_url": reverse("api:chat_upload"),
                        "socket_path": "/ws/chat/visitor/", "max_text": services.MAX_TEXT,
                        "max_upload": services.max_upload_bytes()},

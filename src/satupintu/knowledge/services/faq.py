@@ -91,13 +91,24 @@ def _clean_question(text: str) -> str:
     return text[:QUESTION_MAX]
 
 
+def _public_faqs(client: Client, language: str, now: datetime | None = None
+                 ) -> list[ArticleVersion]:
+    return [v for v in searchable_versions([client.pk], now=now, public_only=True)
+            if v.article.kind == Kind.FAQ and v.language == language
+            and v.article.client_id in (None, client.pk)]
+
+
+def has_public_faq(client: Client, language: str) -> bool:
+    """Whether the FAQ assistant has anything to answer from (the chat widget asks it
+    first only then)."""
+    return bool(_public_faqs(client, clean_language(language)))
+
+
 def public_faq_search(client: Client, query: str, language: str, *, limit: int = 3,
                       now: datetime | None = None) -> list[FaqHit]:
     """The knowledge search over this client's and shared published public FAQs only, in
     one language; best first, one hit per article."""
-    versions = [v for v in searchable_versions([client.pk], now=now, public_only=True)
-                if v.article.kind == Kind.FAQ and v.language == language
-                and v.article.client_id in (None, client.pk)]
+    versions = _public_faqs(client, language, now)
     if not query.strip() or not versions:
         return []
     by_pk = {v.pk: v for v in versions}
@@ -217,6 +228,38 @@ def hand_off(record: FaqQuestion, *, name: str, contact: str,
                  data={"case": case.reference, "identity_kind": kind},
                  actor_label="faq-assistant")
     return case
+
+
+@transaction.atomic
+def link_to_chat(record: FaqQuestion, case: Case) -> bool:
+    """The customer read the FAQ answers in the chat widget and still wanted a person: the
+    question counts as handed off to the chat's case, and the agent reads in the case what
+    the customer was shown. False when it was already passed on (nothing changes)."""
+    from satupintu.cases import services as cases
+
+    record = FaqQuestion.objects.select_for_update().select_related("client").get(pk=record.pk)
+    if record.handed_off or record.client_id != case.client_id:
+        return False
+    titles: list[str] = []
+    if record.answered:
+        titles = [h.version.title for h in public_faq_search(record.client, record.question,
+                                                              record.language)]
+    record.handed_off = True
+    record.case_reference = case.reference
+    if record.helped == Helped.UNANSWERED:
+        record.helped = Helped.NO
+    record.save(update_fields=["handed_off", "case_reference", "helped"])
+    lines = [_("Before the chat the customer asked the FAQ assistant: %(q)s")
+             % {"q": record.question}]
+    if titles:
+        lines.append(_("Articles shown: %(titles)s") % {"titles": "; ".join(titles)})
+    else:
+        lines.append(_("No article was sure enough to be shown."))
+    lines.append(_("The customer still wanted a person."))
+    cases.add_note(case, "\n".join(lines), by=_bot(record.client))
+    audit.record("knowledge.faq_handed_off", actor=None, obj=record, client=record.client,
+                 data={"case": case.reference, "channel": "chat"}, actor_label="faq-assistant")
+    return True
 
 
 def deflection(client_ids: Iterable[int], *, since: datetime | None = None,

@@ -67,3 +67,42 @@ def kb(org: SimpleNamespace) -> SimpleNamespace:
     ns = SimpleNamespace(**vars(org))
     ns.tina, ns.carol, ns.mia, ns.publish, ns.sop = tina, carol, mia, publish, sop
     return ns
+
+
+@pytest.fixture
+def fresh_cache() -> Any:
+    """Rate limits count in the cache: each test of the public endpoints starts afresh."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def faqs(kb: SimpleNamespace) -> SimpleNamespace:
+    def make(slug: str, client: Any, *, language: str, title: str, body: str,
+             kind: str = "faq", audience: str = "public") -> Any:
+        author = {kb.alpha: kb.tina, kb.bravo: kb.mia}.get(client, kb.root)
+        approver = {kb.alpha: kb.sam, kb.bravo: kb.root}.get(client, kb.mia)
+        from satupintu.knowledge.services import articles
+
+        version = articles.create_article(by=author, client=client, slug=slug, kind=kind,
+                                          audience=audience, language=language, title=title,
+                                          body=body)
+        return kb.publish(version, approver=approver)
+
+    make("faq-blokir", kb.alpha, language="id", title="Cara blokir kartu kredit hilang",
+         body="Jika kartu kredit hilang, blokir kartu lewat aplikasi atau telepon 1500-100.")
+    make("faq-block", kb.alpha, language="en", title="How to block a lost credit card",
+         body="If your credit card is lost, block the card in the app or call 1500-100.")
+    make("faq-internal", kb.alpha, language="id", audience="internal",
+         title="Blokir kartu kredit: catatan internal",
+         body="Rahasia internal: kartu kredit hilang diblokir tanpa verifikasi.")
+    make("sop-blokir", kb.alpha, language="id", kind="sop", audience="internal",
+         title="SOP blokir kartu kredit hilang", body="Langkah blokir kartu kredit hilang.")
+    make("faq-bravo", kb.bravo, language="id", title="Blokir kartu SIM hilang Bravo",
+         body="Kartu kredit hilang? Blokir kartu SIM Bravo lewat 188.")
+    make("faq-jam", None, language="id", title="Jam layanan",
+         body="Layanan pelanggan buka setiap hari pukul 08.00 sampai 20.00.")
+    return kb

@@ -3,48 +3,13 @@ spam resistance, public API."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
-
 import pytest
 from django.core.cache import cache
 
 from satupintu.knowledge.models import FaqQuestion, FaqSettings, Helped
-from satupintu.knowledge.services import articles, faq
+from satupintu.knowledge.services import faq
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def faqs(kb: SimpleNamespace) -> SimpleNamespace:
-    def make(slug: str, client: Any, *, language: str, title: str, body: str,
-             kind: str = "faq", audience: str = "public") -> Any:
-        author = {kb.alpha: kb.tina, kb.bravo: kb.mia}.get(client, kb.root)
-        approver = {kb.alpha: kb.sam, kb.bravo: kb.root}.get(client, kb.mia)
-        version = articles.create_article(by=author, client=client, slug=slug, kind=kind,
-                                          audience=audience, language=language, title=title,
-                                          body=body)
-        return kb.publish(version, approver=approver)
-
-    make("faq-blokir", kb.alpha, language="id", title="Cara blokir kartu kredit hilang",
-         body="Jika kartu kredit hilang, blokir kartu lewat aplikasi atau telepon 1500-100.")
-    make("faq-block", kb.alpha, language="en", title="How to block a lost credit card",
-         body="If your credit card is lost, block the card in the app or call 1500-100.")
-    make("faq-internal", kb.alpha, language="id", audience="internal",
-         title="Blokir kartu kredit: catatan internal",
-         body="Rahasia internal: kartu kredit hilang diblokir tanpa verifikasi.")
-    make("sop-blokir", kb.alpha, language="id", kind="sop", audience="internal",
-         title="SOP blokir kartu kredit hilang", body="Langkah blokir kartu kredit hilang.")
-    make("faq-bravo", kb.bravo, language="id", title="Blokir kartu SIM hilang Bravo",
-         body="Kartu kredit hilang? Blokir kartu SIM Bravo lewat 188.")
-    make("faq-jam", None, language="id", title="Jam layanan",
-         body="Layanan pelanggan buka setiap hari pukul 08.00 sampai 20.00.")
-    return kb
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def test_answers_in_indonesian_from_public_faqs_only(faqs, client):
@@ -174,7 +139,7 @@ def test_honeypot_and_rate_limit_refuse_politely(faqs, client):
 
 
 def _token(record: FaqQuestion) -> str:
-    from satupintu.knowledge.views_help import _token as make
+    from satupintu.knowledge.views_help import question_token as make
 
     return make(record)
 

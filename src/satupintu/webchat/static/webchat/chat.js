@@ -287,6 +287,7 @@
 
   function showForm(message) {
     $("prechat").hidden = false;
+    $("faq").hidden = true;
     $("chat").hidden = true;
     $("pc-error").textContent = message || "";
   }
@@ -303,21 +304,24 @@
     });
   }
 
-  $("prechat").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var form = event.target;
-    var button = form.querySelector("button");
+  // The FAQ assistant answers first (when the client has public FAQs): the customer may
+  // find the answer at once; "I still need a person" starts the chat with what they read.
+  var faqToken = "";
+  var faqAsked = false;
+
+  function startChat(form, button) {
     button.disabled = true;
     fetch(config.start_url, {
       method: "POST", credentials: "omit", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({client: config.client, name: form.name.value,
                             contact: form.contact.value, topic: form.topic.value,
-                            message: form.message.value, language: config.lang})
+                            message: form.message.value, language: config.lang,
+                            faq_token: faqToken})
     }).then(function (response) {
       return response.json().then(function (data) { return {ok: response.ok, data: data}; });
     }).then(function (result) {
       button.disabled = false;
-      if (!result.ok) { $("pc-error").textContent = result.data.message || words.error; return; }
+      if (!result.ok) { showForm(result.data.message || words.error); return; }
       token = result.data.token;
       store("token", token);
       memoryPending = [];
@@ -326,8 +330,67 @@
       connect();
     }).catch(function () {
       button.disabled = false;
-      $("pc-error").textContent = words.error;
+      showForm(words.error);
     });
+  }
+
+  function showFaq(data) {
+    var list = $("faq-list");
+    list.innerHTML = "";
+    data.articles.forEach(function (article) {
+      var li = document.createElement("li");
+      var title = document.createElement("strong");
+      title.textContent = article.title;
+      var text = document.createElement("p");
+      text.textContent = article.summary || article.body;
+      li.appendChild(title);
+      li.appendChild(text);
+      list.appendChild(li);
+    });
+    faqToken = data.token || "";
+    $("faq-message").textContent = "";
+    $("faq-actions").hidden = false;
+    $("prechat").hidden = true;
+    $("faq").hidden = false;
+  }
+
+  $("prechat").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var button = form.querySelector("button");
+    var question = (form.topic.value + " " + form.message.value).trim();
+    if (!config.faq_url || faqAsked || !question) { startChat(form, button); return; }
+    faqAsked = true;
+    button.disabled = true;
+    var query = "?q=" + encodeURIComponent(question) + "&lang=" + encodeURIComponent(config.lang);
+    fetch(config.faq_url + query, {credentials: "omit"}).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      button.disabled = false;
+      if (data && data.articles && data.articles.length) { showFaq(data); return; }
+      faqToken = data && data.token ? data.token : "";
+      startChat(form, button);
+    }).catch(function () {
+      button.disabled = false;
+      startChat(form, button);  // the assistant is a help, never a gate
+    });
+  });
+
+  $("faq-helped").addEventListener("click", function () {
+    $("faq-actions").hidden = true;
+    fetch(config.faq_feedback_url, {
+      method: "POST", credentials: "omit", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({token: faqToken, helped: true, lang: config.lang})
+    }).then(function (response) { return response.json(); }).then(function (data) {
+      $("faq-message").textContent = data.message || "";
+    }).catch(function () { $("faq-message").textContent = words.error; });
+  });
+
+  $("faq-person").addEventListener("click", function () {
+    $("faq").hidden = true;
+    $("prechat").hidden = false;
+    var form = $("prechat");
+    startChat(form, form.querySelector("button"));
   });
 
   $("chat-form").addEventListener("submit", function (event) {
