@@ -72,11 +72,13 @@ RING_STEPS = """\
 
 def rules_text(client_code: str, accept_timeout: int = 20) -> str:
     """Bullseye rings: the known agent, experts (≥4) for 20 s, trained (≥2), then anyone of
-    the client; VIP contacts get a boost. Fraud calls go to the most proficient first."""
+    the client; VIP contacts get a boost. Fraud calls go to the most proficient first and
+    overflow to the general phone queue after 3 minutes."""
     extra = ""
     if client_code == "bank-nusantara":
-        extra = ("  phone-fraud:\n    strategy: highest_proficiency\n    steps:\n"
-                 + RING_STEPS)
+        # fraud calls still waiting after 3 minutes go to the general phone queue
+        extra = ("  phone-fraud:\n    strategy: highest_proficiency\n"
+                 "    overflow: {to: phone, after: 180}\n    steps:\n" + RING_STEPS)
     return (f"# Demo routing rules of {client_code}\n"
             f"name: {client_code}\n"
             f"accept_timeout: {accept_timeout}\n"

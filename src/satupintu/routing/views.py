@@ -264,8 +264,10 @@ def rules_preview(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     form = forms.PreviewForm(request.POST, client=client)
     rows: list[Any] = []
+    overflow = None
     if form.is_valid():
         queue: Queue = form.cleaned_data["queue"]
+        overflow = rules.overflow_of(client, queue)
         chosen = form.cleaned_data["skills"]
         skills = None
         if chosen:
@@ -278,7 +280,8 @@ def rules_preview(request: HttpRequest, client_id: int) -> HttpResponse:
         row.state_label = states.get(row.state, row.state)
     # htmx swaps only 2xx answers: the form's errors are shown in place, with a 200.
     ok = form.is_valid() or _is_htmx(request)
-    return render(request, "routing/_preview.html", {"form": form, "rows": rows},
+    return render(request, "routing/_preview.html",
+                  {"form": form, "rows": rows, "overflow": overflow},
                   status=200 if ok else 400)
 
 

@@ -28,6 +28,7 @@ from satupintu.audit import services as audit
 from satupintu.engine.router import (
     Agent,
     Interaction,
+    Overflow,
     RouterError,
     RuleSet,
     choose_agent,
@@ -313,6 +314,14 @@ def preview(client: Client, queue: Queue, *, language: str = "", vip: bool = Fal
         remaining = [a for a in remaining if a is not best]
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.user.username))
     return rows
+
+
+def overflow_of(client: Client, queue: Queue) -> Overflow | None:
+    """The current rules' overflow of ``queue`` (for the preview)."""
+    try:
+        return compile_rules(current_rules(client)).plan(queue.code).overflow
+    except RouterError:
+        return None
 
 
 def _skill_gap(agent: Agent, ix: Interaction) -> str:

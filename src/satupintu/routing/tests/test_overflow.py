@@ -188,3 +188,16 @@ def _skilled(org, agent):
     skill = Skill.objects.create(code="kpr", name="KPR", client=org.alpha)
     AgentSkill.objects.create(user=user, skill=skill, proficiency=3)
     return user
+
+
+@translation.override("en")
+def test_the_preview_says_where_a_waiting_contact_goes(client, org, login, queues):
+    login(client, org.sam)
+    preview = reverse("routing:rules_preview", args=[org.alpha.pk])
+    page = client.post(preview, {"queue": queues["billing"].pk, "language": ""},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="preview-overflow"' in page
+    assert "60 s" in page and "general" in page
+    page = client.post(preview, {"queue": queues["backup"].pk, "language": ""},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="preview-overflow"' not in page
